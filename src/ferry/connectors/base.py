@@ -1,0 +1,325 @@
+"""The connector contract every engine module fulfils.
+
+An engine module holds a :class:`Dialect` (what the engine *is*: quoting, type
+map, capability flags, the SQL that normalises values for hashing) and a
+:class:`Connector` (I/O on one connection). Engines (copy, validate) only talk
+to these two classes, so adding an engine never touches them.
+
+Values crossing between connectors are *portable values*: ``None``, ``bool``,
+``int``, ``float``, ``decimal.Decimal``, ``str``, ``bytes``, ``datetime.date``,
+``datetime.time``, ``datetime.datetime`` (naive for TIMESTAMP, aware for
+TIMESTAMPTZ), ``list`` (ARRAY / SET). JSON travels as its ``str`` text (never
+parsed: parsing changes ``57.550`` into ``57.55``); UUID as ``str``.
+
+Canonical text (what checksums hash), identical on every engine:
+
+==============  ============================================================
+kind            canonical text of a non-NULL value
+==============  ============================================================
+boolean         ``1`` / ``0``
+integers, year  decimal digits, ``-`` sign
+decimal         plain decimal, trailing fractional zeros and a trailing ``.``
+                removed (``1.50`` -> ``1.5``, ``2.00`` -> ``2``, ``-0`` -> ``0``)
+float, double   the shortest decimal that reads back as the same value (as
+                PostgreSQL float8out/float4out and MySQL print it), exponent
+                written ``e`` + optional ``-`` + digits without leading zeros
+                (``1e20``, ``1.5e-7``), used when the decimal exponent is < -4
+                or >= 15 (PostgreSQL's rule), else plain (``0.001``, ``12.5``,
+                ``100``); ``Infinity``, ``-Infinity``, ``NaN``
+char            the text with trailing spaces removed
+varchar, text,  the text as stored
+enum
+set             labels joined by ``,`` in stored order
+bytes           lowercase hex
+date            ``YYYY-MM-DD``
+time            ``HH:MM:SS.ffffff`` (always 6 fractional digits)
+timestamp       ``YYYY-MM-DD HH:MM:SS.ffffff``
+timestamptz     the instant in UTC, ``YYYY-MM-DD HH:MM:SS.ffffff``
+json            the engine's canonical JSON rendering (see dialect)
+uuid            lowercase ``8-4-4-4-12`` hex
+array           ``{`` + canonical items joined by ``,`` + ``}``
+==============  ============================================================
+
+A row's text is the canonical values joined by ``|`` with NULL written
+``\\N``; its hash is the first 15 hex digits of the MD5 of that UTF-8 text read
+as an unsigned integer (60 bits); a segment's checksum is the row count and the
+exact sum of its row hashes (see :class:`Checksum`).
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+
+from ferry.catalog.model import Catalog, DataType, Table
+
+ROW_SEPARATOR = "|"
+NULL_TEXT = "\\N"
+HASH_HEX_DIGITS = 15
+
+
+@dataclass(frozen=True)
+class KeyRange:
+    """A half-open range of key values ``lower <= key < upper``.
+
+    Bounds are tuples with one value per key column (compared as row values,
+    lexicographically); ``None`` means unbounded on that side. ``KeyRange()``
+    is the whole table.
+    """
+
+    lower: tuple | None = None
+    upper: tuple | None = None
+
+
+@dataclass(frozen=True)
+class Select:
+    """What to read from (or hash in) one table.
+
+    Attributes:
+        table: the table in this connector's database.
+        exprs: one ``(sql, type)`` per output column: a SQL expression in this
+            connector's dialect over the table's columns (usually just the
+            quoted column name) and the neutral type the value has on the
+            *target*; hashing normalises by that type.
+        key: key column names (for ordering and key ranges), () for none.
+        where: an extra filter in this dialect, or None.
+    """
+
+    table: Table
+    exprs: tuple[tuple[str, DataType], ...]
+    key: tuple[str, ...] = ()
+    where: str | None = None
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """The checksum of one key range: ``count`` rows, ``total`` = exact sum of
+    their 60-bit row hashes (a Python int, unbounded)."""
+
+    count: int
+    total: int
+
+
+@dataclass
+class Reject:
+    """A row the target refused.
+
+    Attributes:
+        row: the values as they were offered to the target.
+        reason: the target's error message (redacted), one line.
+        column: the column the error names, when the engine says, else None.
+    """
+
+    row: tuple
+    reason: str
+    column: str | None = None
+
+
+class Dialect(abc.ABC):
+    """What an engine is: quoting, types, capabilities and hashing SQL.
+
+    Class attributes:
+        name: ``postgresql``, ``mysql`` or ``sqlite``.
+        paramstyle: ``qmark`` (``?``) or ``format`` (``%s``).
+        max_identifier_length: longest identifier in bytes the engine accepts.
+        primary_key_after_load: True when primary keys are cheaper to build
+            after the data is loaded (PostgreSQL), False when the table must
+            be created with it (SQLite rowid tables, InnoDB clustered index).
+        shared_snapshot: True when parallel readers can share one consistent
+            snapshot (PostgreSQL exported snapshots).
+    """
+
+    name: str = ""
+    paramstyle: str = "format"
+    max_identifier_length: int = 63
+    primary_key_after_load: bool = False
+    shared_snapshot: bool = False
+
+    @abc.abstractmethod
+    def quote(self, identifier: str) -> str:
+        """The identifier quoted for this engine (reserved words, case, spaces)."""
+
+    def qualify(self, table: Table) -> str:
+        """The quoted, schema-qualified table name."""
+        if table.schema:
+            return f"{self.quote(table.schema)}.{self.quote(table.name)}"
+        return self.quote(table.name)
+
+    @property
+    def param(self) -> str:
+        """The placeholder for one bound parameter."""
+        return "?" if self.paramstyle == "qmark" else "%s"
+
+    def range_predicate(self, key: Sequence[str], krange: KeyRange) -> tuple[str, list]:
+        """SQL (``"TRUE"``-like when unbounded) and parameters selecting ``krange``.
+
+        The default expands row-value comparisons into ORs of ANDs, which every
+        engine can use an index for.
+        """
+        parts, params = [], []
+        for bound, strict_op, last_op in ((krange.lower, ">", ">="), (krange.upper, "<", "<")):
+            if bound is None:
+                continue
+            sql, p = self._lexicographic(key, bound, strict_op, last_op)
+            parts.append(sql)
+            params.extend(p)
+        return (" AND ".join(parts) if parts else "1=1"), params
+
+    def _lexicographic(self, key, bound, strict_op, last_op) -> tuple[str, list]:
+        ors, params = [], []
+        for i in range(len(key)):
+            ands = [f"{self.quote(k)} = {self.param}" for k in key[:i]]
+            op = last_op if i == len(key) - 1 else strict_op
+            ands.append(f"{self.quote(key[i])} {op} {self.param}")
+            params.extend(bound[: i + 1])
+            ors.append("(" + " AND ".join(ands) + ")")
+        return "(" + " OR ".join(ors) + ")", params
+
+    @abc.abstractmethod
+    def normalize(self, expr: str, dtype: DataType) -> str:
+        """SQL rendering ``expr`` (of neutral type ``dtype``) as canonical text
+        (table in the module docstring); NULL stays NULL."""
+
+    @abc.abstractmethod
+    def checksum_sql(self, select: Select, where: str) -> str:
+        """``SELECT count, hash-sum FROM table WHERE where`` for ``select``."""
+
+    @abc.abstractmethod
+    def sa_type(self, dtype: DataType) -> Any:
+        """The SQLAlchemy type to create a target column of neutral ``dtype``."""
+
+    @abc.abstractmethod
+    def sa_dialect(self) -> Any:
+        """The SQLAlchemy dialect object, for compiling DDL."""
+
+
+class Connector(abc.ABC):
+    """I/O on one connection to one database.
+
+    A connector is used by one thread at a time; parallel workers each call
+    :meth:`clone`. Writes happen inside the connector's current transaction
+    and become durable only at :meth:`commit`.
+
+    Raises (every method): :class:`ferry.errors.TransientError` for failures
+    worth a retry, :class:`ferry.errors.TerminalError` or
+    :class:`ferry.errors.ConnectionFailed` otherwise.
+    """
+
+    dialect: Dialect
+
+    def __init__(self, url, *, read_only: bool) -> None:
+        self.url = url
+        self.read_only = read_only
+
+    # -- lifecycle ---------------------------------------------------------
+    @abc.abstractmethod
+    def clone(self) -> "Connector":
+        """A new connection to the same database, same mode and snapshot."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+
+    @abc.abstractmethod
+    def commit(self) -> None:
+        """Make every write since the last commit durable."""
+
+    @abc.abstractmethod
+    def rollback(self) -> None:
+        """Undo every write since the last commit."""
+
+    def export_snapshot(self) -> str | None:
+        """Start a consistent read snapshot other connections can join; its id,
+        or None when the engine cannot share one."""
+        return None
+
+    def use_snapshot(self, snapshot: str) -> None:
+        """Join the snapshot exported by :meth:`export_snapshot`."""
+
+    # -- schema --------------------------------------------------------------
+    @abc.abstractmethod
+    def introspect(self, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> Catalog:
+        """Tables (filtered by fnmatch patterns on ``name`` or ``schema.name``),
+        columns, keys, indexes, foreign keys, and the skipped objects."""
+
+    @abc.abstractmethod
+    def execute(self, sql: str, params: Sequence = ()) -> None:
+        """Run one statement (DDL or DML) in the current transaction."""
+
+    @abc.abstractmethod
+    def reset_identity(self, table: Table, column: str) -> None:
+        """Set the identity / sequence / auto-increment of ``column`` to max + 1."""
+
+    @abc.abstractmethod
+    def table_exists(self, table: Table) -> bool:
+        """True when ``table`` exists in this database."""
+
+    # -- data ----------------------------------------------------------------
+    @abc.abstractmethod
+    def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        """Run a query and return all rows (small results only)."""
+
+    def count(self, table: Table, key: Sequence[str] = (), krange: KeyRange = KeyRange(),
+              where: str | None = None) -> int:
+        """Rows of ``table`` in ``krange`` (and ``where``)."""
+        pred, params = self.dialect.range_predicate(key, krange)
+        if where:
+            pred = f"({pred}) AND ({where})"
+        sql = f"SELECT COUNT(*) FROM {self.dialect.qualify(table)} WHERE {pred}"
+        return int(self.query(sql, params)[0][0])
+
+    def key_bounds(self, table: Table, key: Sequence[str]) -> tuple[Any, Any]:
+        """(min, max) of a single-column key, or (None, None) on an empty table."""
+        col = self.dialect.quote(key[0])
+        row = self.query(f"SELECT MIN({col}), MAX({col}) FROM {self.dialect.qualify(table)}")[0]
+        return row[0], row[1]
+
+    def sample_keys(self, table: Table, key: Sequence[str], every: int) -> list[tuple]:
+        """Every ``every``-th key in key order (keyset sampling for chunking)."""
+        cols = ", ".join(self.dialect.quote(k) for k in key)
+        sql = (f"SELECT {cols} FROM (SELECT {cols}, ROW_NUMBER() OVER (ORDER BY {cols}) AS ferry_rn "
+               f"FROM {self.dialect.qualify(table)}) s WHERE MOD(ferry_rn, {int(every)}) = 0 ORDER BY {cols}")
+        return [tuple(r) for r in self.query(sql)]
+
+    @abc.abstractmethod
+    def read(self, select: Select, krange: KeyRange, batch_rows: int) -> Iterator[list[tuple]]:
+        """Rows of ``select`` in ``krange`` as batches of at most ``batch_rows``
+        tuples of portable values, streamed (memory bounded by one batch)."""
+
+    @abc.abstractmethod
+    def write(self, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+        """Insert ``rows`` (portable values, in ``columns`` order) in bulk.
+
+        Raises :class:`ferry.errors.RejectError` when the target refuses the
+        batch for its data (the caller isolates the bad rows)."""
+
+    @abc.abstractmethod
+    def savepoint(self, name: str) -> None:
+        """Set a savepoint in the current transaction."""
+
+    @abc.abstractmethod
+    def rollback_to(self, name: str) -> None:
+        """Roll back to (and keep) savepoint ``name``."""
+
+    def delete_range(self, table: Table, key: Sequence[str], krange: KeyRange) -> None:
+        """Delete the rows of ``krange`` (idempotent chunk rewrite)."""
+        pred, params = self.dialect.range_predicate(key, krange)
+        self.execute(f"DELETE FROM {self.dialect.qualify(table)} WHERE {pred}", params)
+
+    def truncate(self, table: Table) -> None:
+        """Delete every row of ``table``."""
+        self.execute(f"DELETE FROM {self.dialect.qualify(table)}")
+
+    def checksum(self, select: Select, krange: KeyRange = KeyRange()) -> Checksum:
+        """Count and hash-sum of the rows of ``select`` in ``krange``, computed
+        inside the database."""
+        pred, params = self.dialect.range_predicate(select.key, krange)
+        if select.where:
+            pred = f"({pred}) AND ({select.where})"
+        row = self.query(self.dialect.checksum_sql(select, pred), params)[0]
+        return Checksum(int(row[0]), int(row[1] or 0))
+
+    def row_hashes(self, select: Select, krange: KeyRange) -> dict[tuple, int]:
+        """Key -> row hash for every row in ``krange`` (for bisection leaves)."""
+        raise NotImplementedError
