@@ -1,0 +1,163 @@
+"""The reference implementation, in Python, of canonical text and row hashes.
+
+Each dialect renders canonical text in SQL (``Dialect.normalize``); this module
+is the yardstick the conformance tests hold every dialect to, and SQLite (which
+has no MD5) uses it as its in-database functions. The rules are the table in
+:mod:`ferry.connectors.base`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+from decimal import Decimal, InvalidOperation
+
+from ferry.catalog.model import DataType, Kind
+from ferry.connectors.base import HASH_HEX_DIGITS, NULL_TEXT, ROW_SEPARATOR
+
+
+def canonical_decimal(value) -> str:
+    """``1.50`` -> ``1.5``, ``2.00`` -> ``2``, ``-0`` -> ``0``, no exponent."""
+    try:
+        d = Decimal(str(value)) if not isinstance(value, Decimal) else value
+    except InvalidOperation:
+        return str(value)
+    if d.is_nan() or d.is_infinite():
+        return str(d)
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def canonical_float(value, single: bool = False) -> str:
+    """Shortest round-trip decimal of a double (or a float32 when ``single``),
+    plain when -4 <= exponent < 15, else ``d.ddde[-]N``."""
+    v = float(value)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "Infinity" if v > 0 else "-Infinity"
+    if v == 0:
+        return "-0" if math.copysign(1, v) < 0 else "0"
+    digits = _shortest_float32(v) if single else repr(v)
+    mantissa, exponent = _split_exponent(Decimal(digits))
+    if -4 <= exponent < 15:
+        return canonical_decimal(Decimal(digits))
+    return f"{mantissa}e{exponent}"
+
+
+def _shortest_float32(v: float) -> str:
+    import struct
+
+    target = struct.unpack("f", struct.pack("f", v))[0]
+    for precision in range(1, 18):
+        text = f"{target:.{precision}g}"
+        if struct.unpack("f", struct.pack("f", float(text)))[0] == target:
+            return text
+    return repr(target)
+
+
+def _split_exponent(d: Decimal) -> tuple[str, int]:
+    sign, digits, exp = d.normalize().as_tuple()
+    text = "".join(map(str, digits))
+    exponent = exp + len(text) - 1
+    mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+    return ("-" if sign else "") + mantissa, exponent
+
+
+def canonical_json(value) -> str:
+    """JSON re-serialised with sorted keys, no spaces, numbers as written."""
+    data = json.loads(value, parse_float=Decimal, parse_int=Decimal) if isinstance(value, (str, bytes)) else value
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=canonical_decimal)
+
+
+def _time_text(value) -> str:
+    if isinstance(value, dt.timedelta):
+        total = value.days * 86400 + value.seconds
+        return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}.{value.microseconds:06d}"
+    if isinstance(value, str):
+        value = dt.time.fromisoformat(value)
+    return value.strftime("%H:%M:%S.%f")
+
+
+def _timestamp_text(value, aware: bool) -> str:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+    if aware and value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc)
+    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+
+
+def _date_text(value) -> str:
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10]).isoformat()
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return value.isoformat()
+
+
+def _bool_text(value) -> str:
+    if isinstance(value, str):
+        return "1" if value.strip().lower() in ("1", "t", "true", "y", "yes", "on") else "0"
+    return "1" if value else "0"
+
+
+def _bytes_text(value) -> str:
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    return bytes(value).hex()
+
+
+_RENDER = {
+    Kind.BOOLEAN: _bool_text,
+    Kind.SMALLINT: lambda v: str(int(v)), Kind.INTEGER: lambda v: str(int(v)),
+    Kind.BIGINT: lambda v: str(int(v)), Kind.YEAR: lambda v: str(int(v)),
+    Kind.DECIMAL: canonical_decimal,
+    Kind.DOUBLE: canonical_float, Kind.FLOAT: lambda v: canonical_float(v, single=True),
+    Kind.CHAR: lambda v: str(v).rstrip(" "),
+    Kind.VARCHAR: str, Kind.TEXT: str, Kind.ENUM: str,
+    Kind.BYTES: _bytes_text,
+    Kind.DATE: _date_text, Kind.TIME: _time_text,
+    Kind.TIMESTAMP: lambda v: _timestamp_text(v, False),
+    Kind.TIMESTAMPTZ: lambda v: _timestamp_text(v, True),
+    Kind.JSON: canonical_json,
+    Kind.UUID: lambda v: str(v).lower(),
+    Kind.INTERVAL: str,
+}
+
+
+def canonical_text(value, dtype: DataType) -> str | None:
+    """Canonical text of ``value`` (a portable value) of neutral type ``dtype``;
+    None for NULL."""
+    if value is None:
+        return None
+    if dtype.kind == Kind.SET:
+        return value if isinstance(value, str) else ",".join(value)
+    if dtype.kind == Kind.ARRAY:
+        item = dtype.item or DataType(Kind.TEXT)
+        parts = (canonical_text(v, item) for v in value)
+        return "{" + ",".join(NULL_TEXT if p is None else p for p in parts) + "}"
+    if isinstance(value, bytes) and dtype.kind not in (Kind.BYTES,):
+        value = value.decode("utf-8", errors="surrogateescape")
+    return _RENDER[dtype.kind](value)
+
+
+def row_text(texts) -> str:
+    """Join canonical texts of one row (NULL as ``\\N``) with ``|``."""
+    return ROW_SEPARATOR.join(NULL_TEXT if t is None else t for t in texts)
+
+
+def text_hash(text: str) -> int:
+    """The 60-bit row hash of a row text: first 15 hex digits of its MD5."""
+    digest = hashlib.md5(text.encode("utf-8", errors="surrogateescape")).hexdigest()
+    return int(digest[:HASH_HEX_DIGITS], 16)
+
+
+def row_hash(values, dtypes) -> int:
+    """The row hash of ``values`` typed by ``dtypes`` (sequences of equal length)."""
+    return text_hash(row_text(canonical_text(v, t) for v, t in zip(values, dtypes)))
