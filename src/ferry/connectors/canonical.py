@@ -69,9 +69,21 @@ def _split_exponent(d: Decimal) -> tuple[str, int]:
 
 
 def canonical_json(value) -> str:
-    """JSON re-serialised with sorted keys, no spaces, numbers as written."""
+    """JSON re-serialised with sorted keys, no spaces, numbers as canonical
+    decimals (``57.550`` -> ``57.55``, ``1e2`` -> ``100``)."""
     data = json.loads(value, parse_float=Decimal, parse_int=Decimal) if isinstance(value, (str, bytes)) else value
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=canonical_decimal)
+    return _json_dump(data)
+
+
+def _json_dump(data) -> str:
+    if isinstance(data, dict):
+        items = sorted(data.items())
+        return "{" + ",".join(f"{json.dumps(k, ensure_ascii=False)}:{_json_dump(v)}" for k, v in items) + "}"
+    if isinstance(data, list):
+        return "[" + ",".join(_json_dump(v) for v in data) + "]"
+    if isinstance(data, (Decimal, int, float)) and not isinstance(data, bool):
+        return canonical_decimal(Decimal(str(data)))
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _time_text(value) -> str:
