@@ -37,7 +37,7 @@ def create_table_sql(table: Table, dialect, *, with_primary_key: bool, defaults:
     """
     meta = sa.MetaData()
     pk = set(table.primary_key) if with_primary_key else set()
-    cols = [sa.Column(c.name, dialect.sa_type(c.type), nullable=c.nullable and c.name not in pk,
+    cols = [sa.Column(c.name, _sa_type(c, pk, dialect), nullable=c.nullable and c.name not in pk,
                       primary_key=c.name in pk, autoincrement=_autoincrement(c, pk, dialect),
                       server_default=sa.text(defaults[c.name]) if c.name in defaults else None)
             for c in table.columns]
@@ -47,6 +47,12 @@ def create_table_sql(table: Table, dialect, *, with_primary_key: bool, defaults:
         clauses = [_fk_clause(fk, dialect) for fk in table.foreign_keys]
         sql = sql.rstrip().removesuffix(")").rstrip() + ",\n\t" + ",\n\t".join(clauses) + "\n)"
     return sql
+
+
+def _sa_type(col, pk: set, dialect):
+    if dialect.name == "sqlite" and col.identity and pk == {col.name}:
+        return declared("INTEGER")  # a rowid alias: https://www.sqlite.org/lang_createtable.html#rowid
+    return dialect.sa_type(col.type)
 
 
 def _autoincrement(col, pk: set, dialect) -> bool | str:
