@@ -71,7 +71,16 @@ class TerminalError(FerryError):
 
 
 class RejectError(FerryError):
-    """A single row the target refused; carried as data into the reject store."""
+    """The target refused data (a batch or a row); the copy engine isolates the
+    rows and stores them as rejects.
+
+    Attributes:
+        column: the column the engine's message names, or None.
+    """
+
+    def __init__(self, message: str, hint: str = "", column: str | None = None) -> None:
+        self.column = column
+        super().__init__(message, hint)
 
 
 class TooManyRejects(FerryError):

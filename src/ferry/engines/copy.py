@@ -1,0 +1,183 @@
+"""The copy engine: chunks copied in parallel, each idempotent and retried.
+
+One chunk = one target transaction: (delete the key range when the chunk may
+hold rows from an earlier attempt) -> read batches from the source -> write
+them, isolating refused rows into rejects -> commit -> journal ``done``. A
+crash anywhere before the journal write leaves the chunk ``started``; the next
+run deletes its key range and writes it again, so the result equals an
+uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+
+from ferry.connectors.base import Connector, KeyRange, Reject
+from ferry.engines.chunks import decode_range
+from ferry.engines.retry import with_retries
+from ferry.errors import RejectError
+from ferry.state.events import Events
+from ferry.state.journal import ActionRow, Journal
+from ferry.transform.mapping import ResolvedTable
+
+
+@dataclass
+class CopySettings:
+    """``jobs`` workers; ``batch_rows`` rows per read/write batch."""
+
+    jobs: int
+    batch_rows: int
+
+
+class _Workers(threading.local):
+    pair: tuple[Connector, Connector] | None = None
+
+
+class CopyEngine:
+    """Copies planned chunk actions from ``source`` to ``target``.
+
+    ``source`` and ``target`` are prototype connectors; each worker thread
+    clones its own pair (PostgreSQL clones join the exported snapshot).
+    """
+
+    def __init__(self, source: Connector, target: Connector, journal: Journal, run_id: str,
+                 events: Events, settings: CopySettings) -> None:
+        self.source, self.target = source, target
+        self.journal, self.run_id, self.events = journal, run_id, events
+        self.settings = settings
+        self._local = _Workers()
+        self._opened: list[Connector] = []
+        self._opened_lock = threading.Lock()
+
+    def run(self, work: list[tuple[ResolvedTable, ActionRow]]) -> None:
+        """Copy every ``(table, action)``; raises the first terminal error."""
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, self.settings.jobs)) as pool:
+                futures = [pool.submit(self._copy_action, t, a) for t, a in work]
+                for future in as_completed(futures):
+                    future.result()
+        finally:
+            with self._opened_lock:
+                for conn in self._opened:
+                    conn.close()
+                self._opened.clear()
+
+    def _pair(self, fresh: bool = False) -> tuple[Connector, Connector]:
+        if fresh and self._local.pair:
+            for conn in self._local.pair:
+                conn.close()
+            self._local.pair = None
+        if self._local.pair is None:
+            pair = (self.source.clone(), self.target.clone())
+            with self._opened_lock:
+                self._opened.extend(pair)
+            self._local.pair = pair
+        return self._local.pair
+
+    def _copy_action(self, table: ResolvedTable, action: ActionRow) -> None:
+        started = time.monotonic()
+        attempts = {"n": 0}
+
+        def attempt() -> tuple[int, list[dict]]:
+            attempts["n"] += 1
+            rewrite = action.status != "planned" or attempts["n"] > 1 or not table.key
+            return self._copy_chunk(table, action, rewrite, fresh=attempts["n"] > 1)
+
+        rows, rejects = with_retries(attempt, what=action.id, events=self.events)
+        self.journal.add_rejects(self.run_id, action.id, table.name, rejects)
+        seconds = time.monotonic() - started
+        self.journal.action_done(self.run_id, action.id, rows, len(rejects), seconds)
+        self.events.emit("ChunkCopied", table=table.name, action=action.id, rows=rows,
+                         rejects=len(rejects), seconds=seconds)
+
+    def _copy_chunk(self, table: ResolvedTable, action: ActionRow, rewrite: bool,
+                    fresh: bool) -> tuple[int, list[dict]]:
+        src, tgt = self._pair(fresh)
+        krange = decode_range(action.spec)
+        self.journal.action_started(self.run_id, action.id)
+        self.journal.clear_rejects(self.run_id, action.id)
+        try:
+            if rewrite:
+                self._clear(tgt, table, krange)
+            rejects = self._filtered_rejects(src, table, krange)
+            rows = self._stream(src, tgt, table, krange, rejects)
+            tgt.commit()
+        except BaseException:
+            _quietly(tgt.rollback)
+            _quietly(src.rollback)
+            raise
+        _quietly(src.rollback)
+        return rows, rejects
+
+    def _clear(self, tgt: Connector, table: ResolvedTable, krange: KeyRange) -> None:
+        if table.key:
+            tgt.delete_range(table.target, table.hash_target.key, krange)
+        else:
+            tgt.truncate(table.target)
+
+    def _stream(self, src, tgt, table: ResolvedTable, krange: KeyRange, rejects: list[dict]) -> int:
+        columns = [c.name for c in table.target.columns]
+        key_pos = _key_positions(table)
+        written = 0
+        for batch in src.read(table.read, krange, self.settings.batch_rows):
+            refused = write_isolating(tgt, table.target, columns, batch)
+            written += len(batch) - len(refused)
+            rejects.extend(_reject_record(r, key_pos, columns) for r in refused)
+            self.events.emit("RowsCopied", table=table.name, rows=len(batch))
+        return written
+
+    def _filtered_rejects(self, src, table: ResolvedTable, krange: KeyRange) -> list[dict]:
+        """Rows a casting rule rejects (e.g. zero dates with ``zero_dates: reject``)."""
+        out: list[dict] = []
+        key_pos = _key_positions(table)
+        columns = [c.name for c in table.target.columns]
+        for column, reason, predicate in table.reject_filters:
+            select = type(table.read)(table.read.table, table.read.exprs, table.read.key, predicate)
+            for batch in src.read(select, krange, self.settings.batch_rows):
+                out.extend(_reject_record(Reject(row, reason, column), key_pos, columns) for row in batch)
+        return out
+
+
+def write_isolating(tgt: Connector, table, columns: list[str], rows: list[tuple]) -> list[Reject]:
+    """Write ``rows``; rows the target refuses are isolated by halving the batch
+    (savepoints keep the rest) and returned as :class:`Reject`."""
+    tgt.savepoint("ferry_batch")
+    try:
+        tgt.write(table, columns, rows)
+        return []
+    except RejectError as exc:
+        tgt.rollback_to("ferry_batch")
+        if len(rows) == 1:
+            return [Reject(rows[0], exc.message, getattr(exc, "column", None))]
+    mid = len(rows) // 2
+    return write_isolating(tgt, table, columns, rows[:mid]) + write_isolating(tgt, table, columns, rows[mid:])
+
+
+def _key_positions(table: ResolvedTable) -> list[int]:
+    sources = [c.source for c in table.casts]
+    return [sources.index(k) for k in table.key if k in sources]
+
+
+def _reject_record(reject: Reject, key_pos: list[int], columns: list[str]) -> dict:
+    row = reject.row
+    key = [row[i] for i in key_pos] if key_pos else None
+    if reject.column in columns:
+        value = row[columns.index(reject.column)]
+    else:
+        value = dict(zip(columns, row))
+    return {"key": key, "column": reject.column, "value": _excerpt(value), "reason": reject.reason}
+
+
+def _excerpt(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _quietly(fn) -> None:
+    try:
+        fn()
+    except Exception:
+        pass
