@@ -70,15 +70,10 @@ class DataType:
         return replace(self, **changes)
 
     def __str__(self) -> str:
-        if self.kind == Kind.DECIMAL and self.precision:
-            return f"decimal({self.precision},{self.scale or 0})"
-        if self.kind in (Kind.CHAR, Kind.VARCHAR) and self.length:
-            return f"{self.kind.value}({self.length})"
-        if self.kind == Kind.ARRAY and self.item:
-            return f"{self.item}[]"
-        if self.kind in (Kind.ENUM, Kind.SET):
-            return f"{self.kind.value}({', '.join(repr(v) for v in self.values)})"
-        return self.kind.value
+        """The neutral spelling, see :func:`ferry.catalog.types.format_type`."""
+        from ferry.catalog.types import format_type
+
+        return format_type(self)
 
 
 @dataclass
