@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
 from ferry.connectors.base import Connector, KeyRange, Reject
-from ferry.engines.chunks import decode_range
+from ferry.engines.chunks import decode_range, encode_value
 from ferry.engines.retry import with_retries
 from ferry.errors import RejectError
 from ferry.state.events import Events
@@ -163,7 +163,7 @@ def _key_positions(table: ResolvedTable) -> list[int]:
 
 def _reject_record(reject: Reject, key_pos: list[int], columns: list[str]) -> dict:
     row = reject.row
-    key = [row[i] for i in key_pos] if key_pos else None
+    key = [encode_value(row[i]) for i in key_pos] if key_pos else None
     if reject.column in columns:
         value = row[columns.index(reject.column)]
     else:

@@ -1,0 +1,114 @@
+"""Copy (backfill): every table in chunks; then keys, indexes, foreign keys, sequences."""
+
+from __future__ import annotations
+
+from ferry.catalog.ddl import foreign_key_sql, index_sql, primary_key_sql
+from ferry.catalog.names import shorten_identifier
+from ferry.engines.chunks import encode_range, plan_chunks
+from ferry.engines.copy import CopyEngine, CopySettings
+from ferry.errors import TooManyRejects
+from ferry.runbook.phase import Phase, RunContext
+
+PHASE = "copy"
+
+
+def chunk_id(table: str, index: int) -> str:
+    """The stable action id of a chunk: ``copy:<table>:chunk:000042``."""
+    return f"copy:{table}:chunk:{index:06d}"
+
+
+class CopyPhase(Phase):
+    """Plan chunks (once per run, kept in the journal), copy the pending ones in
+    parallel, then build keys, indexes and foreign keys and reset sequences."""
+
+    name = PHASE
+
+    def describe(self, ctx: RunContext) -> list[str]:
+        return [f"copy {t.name} -> {t.target.qualified} (~{t.source.row_estimate} rows, "
+                f"key {', '.join(t.key) or 'none'})" for t in ctx.tables]
+
+    def start(self, ctx: RunContext) -> None:
+        self._plan_actions(ctx)
+        self._count_nulls(ctx)
+        snapshot = ctx.source.export_snapshot()
+        if snapshot:
+            ctx.note("all workers read one consistent snapshot of the source")
+        by_name = {t.name: t for t in ctx.tables}
+        pending = [(by_name[a.table], a) for a in ctx.journal.actions(ctx.run_id, PHASE)
+                   if a.status != "done" and a.table in by_name]
+        pending.sort(key=lambda item: -item[0].source.row_estimate)
+        settings = CopySettings(jobs=ctx.jobs, batch_rows=ctx.plan.options.batch_rows)
+        CopyEngine(ctx.source, ctx.target, ctx.journal, ctx.run_id, ctx.events, settings).run(pending)
+        self._check_rejects(ctx)
+
+    def _plan_actions(self, ctx: RunContext) -> None:
+        known = {a.table for a in ctx.journal.actions(ctx.run_id, PHASE)}
+        for table in ctx.tables:
+            if not table.key and table.name in known:
+                unfinished = [a for a in ctx.journal.actions(ctx.run_id, PHASE)
+                              if a.table == table.name and a.status != "done"]
+                if unfinished:
+                    ctx.note(f"table {table.name} has no key: its copy restarts from the beginning")
+                continue
+            if table.name in known:
+                continue
+            ranges = plan_chunks(ctx.source, table, ctx.plan.options.chunk_rows)
+            ctx.journal.plan_actions(ctx.run_id, PHASE, [
+                (chunk_id(table.name, i), table.name, encode_range(r)) for i, r in enumerate(ranges)])
+
+    def _count_nulls(self, ctx: RunContext) -> None:
+        counts = ctx.results.setdefault("nulls", {})
+        for table in ctx.tables:
+            for column, note, predicate in table.null_counters:
+                n = ctx.source.count(table.source, where=predicate)
+                counts[f"{table.name}.{column}"] = n
+                if n:
+                    ctx.note(f"{table.name}.{column}: {n} value(s) {note}")
+
+    def _check_rejects(self, ctx: RunContext) -> None:
+        total = sum(a.rejects for a in ctx.journal.actions(ctx.run_id, PHASE))
+        limit = ctx.plan.options.max_rejects
+        if total > limit:
+            raise TooManyRejects(f"{total} row(s) rejected, more than --max-rejects {limit}",
+                                 "see `ferry status` for the rejects; fix the data or raise --max-rejects")
+
+    def complete(self, ctx: RunContext) -> None:
+        if ctx.plan.options.create_indexes:
+            for table in ctx.tables:
+                self._finish_table(ctx, table)
+        for table in ctx.tables:
+            for col in table.target.columns:
+                if col.identity:
+                    ctx.target.reset_identity(table.target, col.name)
+        ctx.target.commit()
+
+    def _finish_table(self, ctx: RunContext, table) -> None:
+        tgt = ctx.target
+        d = tgt.dialect
+        steps = []
+        if table.target.primary_key and d.primary_key_after_load:
+            steps.append(("pk", primary_key_sql(table.target, d)))
+        for idx in table.target.uniques + table.target.indexes:
+            name = shorten_identifier(f"{table.target.name}_{idx.name}", d.max_identifier_length)
+            steps.append((f"index:{idx.name}", index_sql(table.target, idx, d, name)))
+        if not getattr(d, "foreign_keys_inline", False):
+            parents = {t.target.name: t.target for t in ctx.tables}
+            for fk in table.target.foreign_keys:
+                name = shorten_identifier(f"{table.target.name}_{fk.name}", d.max_identifier_length)
+                steps.append((f"fk:{fk.name}", foreign_key_sql(table.target, fk, parents[fk.ref_table], d, name)))
+        self._run_steps(ctx, table.name, steps)
+
+    def _run_steps(self, ctx: RunContext, table: str, steps: list[tuple[str, str]]) -> None:
+        done = {a.id for a in ctx.journal.actions(ctx.run_id, "constraints") if a.status == "done"}
+        for suffix, sql in steps:
+            action = f"constraints:{table}:{suffix}"
+            if action in done:
+                continue
+            ctx.journal.plan_actions(ctx.run_id, "constraints", [(action, table, {"sql": sql})])
+            ctx.target.execute(sql)
+            ctx.target.commit()
+            ctx.journal.action_done(ctx.run_id, action, 0, 0, 0.0)
+
+    def rollback(self, ctx: RunContext) -> str:
+        return ("copy: left in place so that `ferry run` resumes it; "
+                "`ferry rollback` (not supported yet) would drop the target tables")

@@ -1,0 +1,35 @@
+"""Preflight: introspect the source, resolve the plan, check the target."""
+
+from __future__ import annotations
+
+from ferry.errors import InputError
+from ferry.runbook.phase import Phase, RunContext
+from ferry.transform.mapping import resolve
+
+
+class PreflightPhase(Phase):
+    """Read the source schema and turn the plan into per-table copy specifications."""
+
+    name = "preflight"
+
+    def start(self, ctx: RunContext) -> None:
+        plan = ctx.plan
+        ctx.catalog = ctx.source.introspect(plan.include, plan.exclude)
+        ctx.tables = resolve(plan, ctx.catalog, ctx.source.dialect, ctx.target.dialect)
+        if not ctx.tables:
+            raise InputError("no table to copy: the source has none or the patterns exclude all",
+                             "check --tables / --exclude and the source database")
+        for obj in ctx.catalog.skipped:
+            ctx.note(f"not migrated: {obj.kind} {obj.name} ({obj.reason})")
+        for table in ctx.tables:
+            for kind, old, new in table.renamed:
+                ctx.note(f"renamed {kind} {old!r} to {new!r} (longer than the target allows)")
+            if not table.key:
+                ctx.note(f"table {table.name} has no primary key: copied as one stream, "
+                         "restarted whole on resume")
+        if not ctx.source.dialect.shared_snapshot:
+            ctx.note(f"{ctx.source.dialect.name} cannot share one snapshot between workers: "
+                     "the copy is consistent per chunk only")
+
+    def describe(self, ctx: RunContext) -> list[str]:
+        return [f"introspect {ctx.source.url.redacted()} and resolve {len(ctx.tables)} table mapping(s)"]
