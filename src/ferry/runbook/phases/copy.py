@@ -34,6 +34,8 @@ class CopyPhase(Phase):
         if snapshot:
             ctx.note("all workers read one consistent snapshot of the source")
         by_name = {t.name: t for t in ctx.tables}
+        for t in ctx.tables:
+            ctx.events.emit("TablePlanned", table=t.name, rows=t.source.row_estimate)
         pending = [(by_name[a.table], a) for a in ctx.journal.actions(ctx.run_id, PHASE)
                    if a.status != "done" and a.table in by_name]
         pending.sort(key=lambda item: -item[0].source.row_estimate)
