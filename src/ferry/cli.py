@@ -13,8 +13,8 @@ from ferry import api
 from ferry.errors import FerryError, InputError, PlanError
 from ferry.secrets import redact
 
-out = Console()
-err = Console(stderr=True)
+out = Console(width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
 class _State:

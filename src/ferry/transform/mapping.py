@@ -133,7 +133,8 @@ def _resolve_table(table: Table, mapping: TableMapping, rules, sdial, tdial) -> 
         quoted = sdial.quote(col.name)
         expr = f"CASE WHEN {cast.null_when} THEN NULL ELSE {quoted} END" if cast.null_when else quoted
         exprs.append((expr, cast.type))
-        tcols.append(Column(tname, cast.type, col.nullable, col.default, col.identity))
+        nullable = col.nullable or bool(getattr(cast, "drop_not_null", False))
+        tcols.append(Column(tname, cast.type, nullable, col.default, col.identity))
         casts.append(ColumnCast(col.name, tname, str(cast.type), cast.rule, cast.note))
         if cast.null_when:
             nulls.append((tname, cast.note, cast.null_when))

@@ -14,12 +14,18 @@ class SchemaPhase(Phase):
     name = "schema"
 
     def validate(self, ctx: RunContext) -> list[str]:
-        if ctx.resumed or ctx.plan.options.if_exists != "fail":
+        if ctx.plan.options.if_exists != "fail":
             return []
-        existing = [t.target.qualified for t in ctx.tables if ctx.target.table_exists(t.target)]
+        done = self._done(ctx)
+        existing = [t.target.qualified for t in ctx.tables
+                    if t.name not in done and ctx.target.table_exists(t.target)]
         if existing:
             return [f"target table(s) already exist: {', '.join(existing[:10])}"]
         return []
+
+    def _done(self, ctx: RunContext) -> set[str]:
+        """Tables whose creation this run already journaled."""
+        return {a.table for a in ctx.journal.actions(ctx.run_id, self.name) if a.status == "done"}
 
     def describe(self, ctx: RunContext) -> list[str]:
         return [f"create table {t.target.qualified} ({len(t.target.columns)} columns)" for t in ctx.tables]
@@ -28,11 +34,15 @@ class SchemaPhase(Phase):
         problems = self.validate(ctx)
         if problems:
             raise InputError(problems[0], "use --if-exists drop or --if-exists truncate, or another target")
-        created = ctx.results.setdefault("schema_created", [])
+        done = self._done(ctx)
         for table in ctx.tables:
+            if table.name in done:
+                continue
+            action = f"schema:{table.name}"
+            ctx.journal.plan_actions(ctx.run_id, self.name, [(action, table.name, {})])
             self._create(ctx, table)
-            created.append(table)
-        ctx.target.commit()
+            ctx.target.commit()
+            ctx.journal.action_done(ctx.run_id, action, 0, 0, 0.0)
 
     def _create(self, ctx: RunContext, table) -> None:
         tgt, policy = ctx.target, ctx.plan.options.if_exists
@@ -63,7 +73,8 @@ class SchemaPhase(Phase):
     def rollback(self, ctx: RunContext) -> str:
         """Drop the tables this run created (never tables that were there before)."""
         ctx.target.rollback()
-        created = ctx.results.get("schema_created", [])
+        done = self._done(ctx)
+        created = [t for t in ctx.tables if t.name in done]
         for table in created:
             ctx.target.execute(f"DROP TABLE IF EXISTS {ctx.target.dialect.qualify(table.target)}")
         ctx.target.commit()
