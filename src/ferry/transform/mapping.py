@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ferry.catalog.casting import CastingRule, cast_column
 from ferry.catalog.model import Catalog, Column, ForeignKey, Index, Table
-from ferry.catalog.names import shorten_identifier
+from ferry.catalog.names import shorten_identifier, unique_names
 from ferry.catalog.types import parse_type
 from ferry.connectors.base import Select
 from ferry.errors import PlanError
@@ -124,12 +124,14 @@ def _resolve_table(table: Table, mapping: TableMapping, rules, sdial, tdial) -> 
                  if k not in {c.name for c in table.columns}]
     if problems:
         raise PlanError("bad table mapping", problems)
-    renamed: list[tuple[str, str, str]] = []
+    wanted = [m.target or m.name for m in column_maps]
+    short = unique_names(wanted, tdial.max_identifier_length)
+    renamed = [("column", old, new) for old, new in short.items()]
     casts, exprs, tcols, nulls, rejects = [], [], [], [], []
-    for m in column_maps:
+    for m, want in zip(column_maps, wanted):
         col = table.column(m.name)
         cast = _cast(col, table, m, rules, sdial, tdial.name)
-        tname = _target_name(m.target or col.name, tdial, renamed, "column")
+        tname = short.get(want, want)
         quoted = sdial.quote(col.name)
         expr = f"CASE WHEN {cast.null_when} THEN NULL ELSE {quoted} END" if cast.null_when else quoted
         exprs.append((expr, cast.type))
