@@ -6,8 +6,8 @@ import sqlite3
 
 import pytest
 
-import datasets
 from ferry.secrets import parse_url
+from tests.e2e import datasets
 
 
 def pg_counts(url: str, tables) -> dict[str, int]:
