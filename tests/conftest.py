@@ -76,6 +76,15 @@ def mysql_url():
 
 
 @pytest.fixture
+def mysql_url2(mysql_url):
+    """A second new MariaDB/MySQL database (for MySQL -> MySQL)."""
+    name = fresh_name()
+    _mysql_admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    yield _with_db(MYSQL_ADMIN_URL, name)
+    _mysql_admin(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture
 def sqlite_url(tmp_path):
     """URL of a new SQLite file in the test's temporary directory."""
     return f"sqlite:///{tmp_path / 'ferry_test.db'}"
