@@ -1,0 +1,282 @@
+"""MySQL and MariaDB connector (mysqlclient / ``MySQLdb``).
+
+One :class:`MySQLConnector` is one session, configured at connect time:
+
+* ``charset utf8mb4`` and ``time_zone = '+00:00'`` (TIMESTAMP values are read
+  and written as UTC);
+* ``sql_mode``: a target runs ``STRICT_ALL_TABLES`` plus the zero-date checks,
+  so bad data raises an error instead of being truncated with a warning; a
+  source runs a permissive mode so zero dates can be read. Both add
+  ``NO_AUTO_VALUE_ON_ZERO`` so a copied id 0 stays 0 instead of drawing a new
+  auto-increment value (as mysqldump does,
+  https://dev.mysql.com/doc/refman/8.0/en/sql-mode.html#sqlmode_no_auto_value_on_zero);
+* ``read_only=True`` -> ``SET SESSION TRANSACTION READ ONLY``: the server
+  refuses writes (error 1792) and DDL;
+* autocommit off. MySQL cannot share one snapshot across sessions
+  (``shared_snapshot = False``); on a read-only connector every :meth:`read`
+  runs in its own ``START TRANSACTION WITH CONSISTENT SNAPSHOT`` and every
+  other query ends its transaction, so each operation sees fresh data.
+
+The module-level :func:`classify` (from :mod:`ferry.connectors.mysql_errors`)
+maps driver errors to the ferry error tree.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+import MySQLdb
+import MySQLdb.cursors
+
+from ferry.catalog.model import Catalog, Table
+from ferry.connectors.base import Connector, KeyRange, Select
+from ferry.connectors.mysql_dialect import MySQLDialect
+from ferry.connectors.mysql_errors import classify, connect_error
+from ferry.connectors.mysql_introspect import introspect as _introspect
+from ferry.connectors.mysql_values import read_conversions, row_fixer, writable_rows
+from ferry.errors import TransientError
+
+__all__ = ["MySQLConnector", "MySQLDialect", "classify"]
+
+TARGET_SQL_MODE = ("STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
+                   "NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO")
+SOURCE_SQL_MODE = "NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO"
+# An unbuffered read keeps the server waiting while the consumer writes
+# elsewhere; the server drops the session after net_write_timeout seconds
+# (https://dev.mysql.com/doc/c-api/8.0/en/mysql-use-result.html).
+NET_TIMEOUT_S = 3600
+CONNECT_TIMEOUT_S = 10
+# Statement size for executemany's multi-row INSERTs (mysqlclient default: 64 KiB).
+MAX_STATEMENT_BYTES = 4 * 1024 * 1024
+WRITE_SAVEPOINT = "ferry_write"
+
+
+class MySQLConnector(Connector):
+    """A session on one MySQL / MariaDB database (the URL's database).
+
+    Args:
+        url: a :class:`ferry.secrets.DatabaseURL` with engine ``mysql``;
+            options ``unix_socket``, ``ssl_mode`` and ``connect_timeout``
+            (seconds) are passed to mysqlclient.
+        read_only: True for a source (the session refuses writes).
+
+    Raises:
+        ConnectionFailed: the server cannot be reached (2002/2003), refuses
+            the login (1045) or has no such database (1049).
+    """
+
+    dialect = MySQLDialect()
+
+    def __init__(self, url, *, read_only: bool) -> None:
+        super().__init__(url, read_only=read_only)
+        self._conn = None
+        self._conn = _connect(url, read_only)
+        self.mariadb = "mariadb" in self._conn.get_server_info().lower()
+        self.dialect = MySQLDialect(mariadb=self.mariadb)
+
+    # -- lifecycle ---------------------------------------------------------
+    @property
+    def connection_id(self) -> int:
+        """The server's id of this session (what ``KILL`` takes)."""
+        return self._live().thread_id()
+
+    def clone(self) -> "MySQLConnector":
+        """A new session with the same URL and mode (no shared snapshot)."""
+        return MySQLConnector(self.url, read_only=self.read_only)
+
+    def close(self) -> None:
+        """Close the session; idempotent, never raises."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except MySQLdb.Error:
+                pass
+
+    def commit(self) -> None:
+        """Commit the current transaction."""
+        self._call(lambda: self._live().commit())
+
+    def rollback(self) -> None:
+        """Roll back the current transaction."""
+        self._call(lambda: self._live().rollback())
+
+    def savepoint(self, name: str) -> None:
+        """``SAVEPOINT name``."""
+        self.execute(f"SAVEPOINT {self.dialect.quote(name)}")
+
+    def rollback_to(self, name: str) -> None:
+        """``ROLLBACK TO SAVEPOINT name`` (the savepoint is kept)."""
+        self.execute(f"ROLLBACK TO SAVEPOINT {self.dialect.quote(name)}")
+
+    # -- schema --------------------------------------------------------------
+    def introspect(self, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> Catalog:
+        """The catalog of the URL's database (tables have ``schema`` None);
+        see :func:`ferry.connectors.mysql_introspect.introspect`."""
+        return _introspect(self.query, self.url.database, include, exclude, self.mariadb)
+
+    def table_exists(self, table: Table) -> bool:
+        """True when ``table`` (in ``table.schema`` or the URL's database) exists."""
+        rows = self.query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s",
+                          (table.schema or self.url.database, table.name))
+        return bool(rows)
+
+    def reset_identity(self, table: Table, column: str) -> None:
+        """``ALTER TABLE t AUTO_INCREMENT = max(column) + 1``.
+
+        ALTER TABLE commits the current transaction implicitly
+        (https://dev.mysql.com/doc/refman/8.0/en/implicit-commit.html)."""
+        q = self.dialect.qualify(table)
+        next_value = self.query(f"SELECT COALESCE(MAX({self.dialect.quote(column)}), 0) + 1 FROM {q}")[0][0]
+        self.execute(f"ALTER TABLE {q} AUTO_INCREMENT = {int(next_value)}")
+
+    # -- statements ------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence = ()) -> None:
+        """Run one statement in the current transaction. With ``params``
+        (``%s`` placeholders) a literal ``%`` must be written ``%%``."""
+        def run():
+            with self._live().cursor() as cur:
+                cur.execute(sql, tuple(params) if params else None)
+        self._call(run)
+
+    def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
+        """Run a query and return every row (small results only); on a
+        read-only connector the transaction ends afterwards."""
+        def run():
+            with self._live().cursor() as cur:
+                cur.execute(sql, tuple(params) if params else None)
+                rows = list(cur.fetchall())
+            self._end_read()
+            return rows
+        return self._call(run)
+
+    # -- data ----------------------------------------------------------------
+    def read(self, select: Select, krange: KeyRange, batch_rows: int) -> Iterator[list[tuple]]:
+        """Stream the rows of ``select`` in ``krange`` (ordered by key) as
+        lists of at most ``batch_rows`` tuples, through an unbuffered
+        ``SSCursor`` (memory bounded by one batch). Values are portable (see
+        :mod:`ferry.connectors.mysql_values`)."""
+        sql, params = self._select_sql(select, krange)
+        conn = self._live()
+        cur = conn.cursor(MySQLdb.cursors.SSCursor)
+        try:
+            yield from self._stream(cur, sql, params, max(1, int(batch_rows)))
+        except MySQLdb.Error as exc:
+            raise classify(exc) from exc
+        finally:
+            self._close_stream(cur)
+
+    def _stream(self, cur, sql, params, batch_rows) -> Iterator[list[tuple]]:
+        if self.read_only:
+            cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+        cur.execute(sql, params or None)
+        fix = row_fixer(cur.description)
+        while True:
+            rows = cur.fetchmany(batch_rows)
+            if not rows:
+                break
+            yield [fix(r) for r in rows] if fix else list(rows)
+
+    def _close_stream(self, cur) -> None:
+        try:
+            cur.close()
+            self._end_read()
+        except MySQLdb.Error:
+            pass     # the session died; the next call reports it
+
+    def _select_sql(self, select: Select, krange: KeyRange) -> tuple[str, list]:
+        d = self.dialect
+        pred, params = d.range_predicate(select.key, krange)
+        if select.where:
+            pred = f"({pred}) AND ({select.where})"
+        cols = ", ".join(d.source_expr(select.table, e) for e, _ in select.exprs)
+        sql = f"SELECT {cols} FROM {d.qualify(select.table)} WHERE {pred}"
+        if select.key:
+            sql += " ORDER BY " + ", ".join(d.quote(k) for k in select.key)
+        return sql, params
+
+    def write(self, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+        """Insert ``rows`` with multi-row INSERTs (mysqlclient's executemany,
+        statements up to 4 MiB). The batch is atomic: when the server refuses
+        a row (strict mode) every row of the batch is undone and
+        :class:`RejectError` is raised with the server's message and column."""
+        if not rows:
+            return
+        d = self.dialect
+        sql = (f"INSERT INTO {d.qualify(table)} ({', '.join(d.quote(c) for c in columns)}) "
+               f"VALUES ({', '.join(['%s'] * len(columns))})")
+        data = writable_rows(rows)
+
+        def run():
+            with self._live().cursor() as cur:
+                cur.max_stmt_length = MAX_STATEMENT_BYTES
+                cur.execute(f"SAVEPOINT {WRITE_SAVEPOINT}")
+                try:
+                    cur.executemany(sql, data)
+                except MySQLdb.Error:
+                    self._undo_write(cur)
+                    raise
+        self._call(run)
+
+    @staticmethod
+    def _undo_write(cur) -> None:
+        try:
+            cur.execute(f"ROLLBACK TO SAVEPOINT {WRITE_SAVEPOINT}")
+        except MySQLdb.Error:
+            pass     # a deadlock already rolled the whole transaction back
+
+    def row_hashes(self, select: Select, krange: KeyRange) -> dict[tuple, int]:
+        """Key tuple -> 60-bit row hash for every row of ``select`` in ``krange``."""
+        d = self.dialect
+        pred, params = d.range_predicate(select.key, krange)
+        if select.where:
+            pred = f"({pred}) AND ({select.where})"
+        keys = ", ".join(d.quote(k) for k in select.key)
+        sql = f"SELECT {keys}, {d.row_hash_sql(select)} FROM {d.qualify(select.table)} WHERE {pred}"
+        n = len(select.key)
+        return {tuple(r[:n]): int(r[n]) for r in self.query(sql, params)}
+
+    # -- internals -------------------------------------------------------------
+    def _live(self):
+        if self._conn is None:
+            raise TransientError("the MySQL connection is closed", "open a new connector (clone)")
+        return self._conn
+
+    def _end_read(self) -> None:
+        if self.read_only:
+            self._live().rollback()
+
+    def _call(self, fn):
+        try:
+            return fn()
+        except MySQLdb.Error as exc:
+            raise classify(exc) from exc
+
+    def __repr__(self) -> str:
+        return f"MySQLConnector({self.url.redacted()}, read_only={self.read_only})"
+
+
+def _connect(url, read_only: bool):
+    """Open and configure a mysqlclient connection (see the module docstring)."""
+    options = dict(url.options)
+    kwargs = dict(host=url.host, port=int(url.port), user=url.user, password=url.password,
+                  database=url.database, charset="utf8mb4", autocommit=False,
+                  connect_timeout=int(options.get("connect_timeout", CONNECT_TIMEOUT_S)),
+                  conv=read_conversions(), init_command=_session_sql(read_only))
+    if "unix_socket" in options:
+        kwargs["unix_socket"] = options["unix_socket"]
+    if "ssl_mode" in options:
+        kwargs["ssl_mode"] = options["ssl_mode"].upper()
+    try:
+        conn = MySQLdb.connect(**kwargs)
+        if read_only:
+            conn.query("SET SESSION TRANSACTION READ ONLY")
+        return conn
+    except MySQLdb.Error as exc:
+        raise connect_error(exc, url) from None
+
+
+def _session_sql(read_only: bool) -> str:
+    mode = SOURCE_SQL_MODE if read_only else TARGET_SQL_MODE
+    return (f"SET time_zone = '+00:00', sql_mode = '{mode}', "
+            f"net_write_timeout = {NET_TIMEOUT_S}, net_read_timeout = {NET_TIMEOUT_S}")

@@ -1,0 +1,212 @@
+"""The MySQL / MariaDB dialect: quoting, capability flags, canonical-text SQL,
+checksums and the SQLAlchemy types used to create target tables.
+
+No SQL built here contains a literal ``%``: mysqlclient interpolates bound
+parameters with Python ``%`` formatting, so ``DATE_FORMAT(x, '%Y')`` would
+break every query that also has parameters. Dates and times are rendered with
+``CAST(... AS CHAR)`` instead, which prints the same ISO text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import mysql as sa_mysql
+
+from ferry.catalog.model import DataType, Kind, Table
+from ferry.connectors import mysql_normalize as norm
+from ferry.connectors.base import HASH_HEX_DIGITS, NULL_TEXT, ROW_SEPARATOR, Dialect, Select
+from ferry.connectors.mysql_introspect import GEOMETRY
+
+MAX_DECIMAL_PRECISION, MAX_DECIMAL_SCALE = 65, 30
+MAX_VARCHAR = 16383          # 65,535-byte row limit / 4 bytes per utf8mb4 character
+MAX_VARBINARY = 65532
+
+
+def sql_string(text: str) -> str:
+    """``text`` as a MySQL string literal (backslashes and quotes escaped)."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+class MySQLDialect(Dialect):
+    """MySQL 8 and MariaDB 10.6+ (``mariadb`` selects the MariaDB-only SQL:
+    ``JSON_NORMALIZE``, JSON as LONGTEXT with a ``json_valid`` CHECK)."""
+
+    name = "mysql"
+    paramstyle = "format"
+    max_identifier_length = 64
+    primary_key_after_load = False     # InnoDB clusters rows by primary key
+    shared_snapshot = False            # a consistent snapshot cannot be shared across sessions
+
+    def __init__(self, mariadb: bool = True) -> None:
+        self.mariadb = mariadb
+
+    def quote(self, identifier: str) -> str:
+        """``identifier`` in backticks, backticks doubled."""
+        return "`" + identifier.replace("`", "``") + "`"
+
+    # -- values ----------------------------------------------------------
+    def zero_date_predicate(self, expr: str) -> str:
+        """SQL true when the DATE / DATETIME / TIMESTAMP ``expr`` is a zero date
+        (``0000-00-00``), has a zero month or day (``2024-00-00``,
+        ``2024-05-00``) or is in year 0. mysqlclient reads all of these as
+        None (Python dates start at year 1), so casting rules count them
+        with this predicate; NULL gives NULL."""
+        return f"(YEAR({expr}) = 0 OR MONTH({expr}) = 0 OR DAYOFMONTH({expr}) = 0)"
+
+    def normalize(self, expr: str, dtype: DataType) -> str:
+        """SQL rendering ``expr`` as the canonical text of neutral ``dtype``
+        (see :mod:`ferry.connectors.base`); NULL stays NULL, and zero dates
+        become NULL like the reader returns them.
+
+        Documented gaps: negative TIME values, JSON string escapes
+        (``\\u00e9`` stays escaped), JSON numbers beyond 1e+-40, and on MySQL 8
+        (no ``JSON_NORMALIZE``) JSON is MySQL's own rendering.
+        """
+        kind = dtype.kind
+        if kind == Kind.BOOLEAN:
+            return f"CASE WHEN {expr} IS NULL THEN NULL WHEN {expr} <> 0 THEN '1' ELSE '0' END"
+        if kind in (Kind.SMALLINT, Kind.INTEGER, Kind.BIGINT, Kind.YEAR):
+            return f"CAST({expr} + 0 AS CHAR)" if kind == Kind.YEAR else f"CAST({expr} AS CHAR)"
+        if kind == Kind.DECIMAL:
+            return norm.decimal_text(self._decimal_cast(expr, dtype))
+        if kind == Kind.DOUBLE:
+            return norm.double_text(expr)
+        if kind == Kind.FLOAT:
+            return norm.float_text(expr)
+        if kind == Kind.CHAR:
+            return f"RTRIM(CONVERT({expr} USING utf8mb4))"
+        if kind == Kind.BYTES:
+            return norm.bytes_text(expr, dtype.native)
+        return self._normalize_temporal(expr, kind) or self._normalize_text(expr, dtype)
+
+    def _normalize_temporal(self, expr: str, kind: Kind) -> str | None:
+        if kind == Kind.DATE:
+            return f"IF({self.zero_date_predicate(expr)}, NULL, CAST(CAST({expr} AS DATE) AS CHAR))"
+        if kind in (Kind.TIMESTAMP, Kind.TIMESTAMPTZ):
+            return f"IF({self.zero_date_predicate(expr)}, NULL, CAST(CAST({expr} AS DATETIME(6)) AS CHAR))"
+        if kind == Kind.TIME:
+            return f"CAST(CAST({expr} AS TIME(6)) AS CHAR)"
+        return None
+
+    def _normalize_text(self, expr: str, dtype: DataType) -> str:
+        text = f"CONVERT({expr} USING utf8mb4)"
+        if dtype.kind == Kind.JSON:
+            return norm.json_text(expr) if self.mariadb else f"CAST({expr} AS CHAR)"
+        if dtype.kind == Kind.UUID:
+            return f"LOWER({text})"
+        if dtype.kind == Kind.ARRAY:
+            return norm.json_array_text(expr) if self.mariadb else text
+        return text
+
+    @staticmethod
+    def _decimal_cast(expr: str, dtype: DataType) -> str:
+        """Round to the target's precision and scale, as the target stores it."""
+        p, s = dtype.precision, dtype.scale or 0
+        if p and p <= MAX_DECIMAL_PRECISION and s <= MAX_DECIMAL_SCALE:
+            return f"CAST({expr} AS DECIMAL({p},{s}))"
+        return expr
+
+    # -- hashing -----------------------------------------------------------
+    def source_expr(self, table: Table, expr: str) -> str:
+        """``expr`` as readers and hashes must select it: a bare column of a
+        geometry type becomes ``ST_AsBinary(col)`` (WKB), a FLOAT becomes
+        ``CAST(col AS DOUBLE)`` (the text protocol prints FLOAT with 6
+        digits only), a BIT(n > 1) becomes its bytes; other exprs are kept."""
+        for col in table.columns:
+            if expr != self.quote(col.name):
+                continue
+            native = col.type.native.lower()
+            base = native.split("(")[0].split(" ")[0]
+            if base in GEOMETRY:
+                return f"ST_AsBinary({expr})"
+            if base == "float":
+                return f"CAST({expr} AS DOUBLE)"
+            if base == "bit" and (norm.bit_width(native) or 1) > 1:
+                return f"CAST({expr} AS BINARY)"
+            break
+        return expr
+
+    def row_text_sql(self, select: Select) -> str:
+        """``CONCAT_WS('|', COALESCE(norm1, '\\N'), ...)`` over ``select``."""
+        parts = [f"COALESCE({self.normalize(self.source_expr(select.table, e), t)}, {sql_string(NULL_TEXT)})"
+                 for e, t in select.exprs]
+        return f"CONCAT_WS({sql_string(ROW_SEPARATOR)}, {', '.join(parts)})"
+
+    def row_hash_sql(self, select: Select) -> str:
+        """The 60-bit row hash of ``select`` as an unsigned integer expression."""
+        return f"CAST(CONV(SUBSTRING(MD5({self.row_text_sql(select)}), 1, {HASH_HEX_DIGITS}), 16, 10) AS UNSIGNED)"
+
+    def checksum_sql(self, select: Select, where: str) -> str:
+        """``SELECT COUNT(*), exact sum of row hashes FROM table WHERE where``
+        (the sum is a DECIMAL: no overflow)."""
+        return (f"SELECT COUNT(*), COALESCE(SUM({self.row_hash_sql(select)}), 0) "
+                f"FROM {self.qualify(select.table)} WHERE {where}")
+
+    # -- DDL -----------------------------------------------------------------
+    def sa_type(self, dtype: DataType) -> Any:
+        """The SQLAlchemy MySQL type for a target column of ``dtype``.
+
+        BOOLEAN -> TINYINT(1); TEXT -> LONGTEXT; VARCHAR(n > 16383) -> LONGTEXT;
+        BYTES -> VARBINARY(n) / LONGBLOB; TIMESTAMPTZ -> DATETIME(6) holding
+        UTC (MySQL TIMESTAMP ends in 2038); DECIMAL capped at (65, 30), and
+        DECIMAL(65,30) when unbounded; JSON -> JSON (MariaDB: LONGTEXT with a
+        json_valid CHECK); UUID -> CHAR(36); ARRAY -> JSON (the items as a
+        JSON array); INTERVAL -> VARCHAR(64).
+        """
+        kind = dtype.kind
+        simple = _SIMPLE_TYPES.get(kind)
+        if simple is not None:
+            return simple()
+        if kind in (Kind.SMALLINT, Kind.INTEGER, Kind.BIGINT):
+            cls = {Kind.SMALLINT: sa_mysql.SMALLINT, Kind.INTEGER: sa_mysql.INTEGER,
+                   Kind.BIGINT: sa_mysql.BIGINT}[kind]
+            return cls(unsigned=dtype.unsigned)
+        if kind == Kind.DECIMAL:
+            return _decimal_type(dtype)
+        if kind in (Kind.CHAR, Kind.VARCHAR):
+            return _text_type(dtype)
+        if kind == Kind.BYTES:
+            return sa_mysql.VARBINARY(dtype.length) if dtype.length and dtype.length <= MAX_VARBINARY \
+                else sa_mysql.LONGBLOB()
+        if kind in (Kind.TIME, Kind.TIMESTAMP, Kind.TIMESTAMPTZ):
+            fsp = 6 if dtype.precision is None else min(dtype.precision, 6)
+            return sa_mysql.TIME(fsp=fsp) if kind == Kind.TIME else sa_mysql.DATETIME(fsp=fsp)
+        if kind in (Kind.ENUM, Kind.SET):
+            return (sa_mysql.ENUM if kind == Kind.ENUM else sa_mysql.SET)(*dtype.values)
+        raise ValueError(f"no MySQL type for {dtype}")
+
+    def sa_dialect(self) -> Any:
+        """The SQLAlchemy ``mysql+mysqldb`` dialect (MariaDB flavour when set)."""
+        if self.mariadb:
+            from sqlalchemy.dialects.mysql import mariadb
+
+            return mariadb.loader("mysqldb")()
+        from sqlalchemy.dialects.mysql.mysqldb import MySQLDialect_mysqldb
+
+        return MySQLDialect_mysqldb()
+
+
+_SIMPLE_TYPES = {
+    Kind.BOOLEAN: lambda: sa_mysql.TINYINT(display_width=1),
+    Kind.FLOAT: sa_mysql.FLOAT, Kind.DOUBLE: sa_mysql.DOUBLE,
+    Kind.TEXT: sa_mysql.LONGTEXT, Kind.DATE: sa_mysql.DATE, Kind.YEAR: sa_mysql.YEAR,
+    Kind.JSON: sa_mysql.JSON, Kind.ARRAY: sa_mysql.JSON,
+    Kind.UUID: lambda: sa_mysql.CHAR(36), Kind.INTERVAL: lambda: sa_mysql.VARCHAR(64),
+}
+
+
+def _decimal_type(dtype: DataType):
+    if not dtype.precision:
+        return sa_mysql.DECIMAL(MAX_DECIMAL_PRECISION, MAX_DECIMAL_SCALE)
+    scale = min(dtype.scale or 0, MAX_DECIMAL_SCALE)
+    return sa_mysql.DECIMAL(min(dtype.precision, MAX_DECIMAL_PRECISION), scale, unsigned=dtype.unsigned)
+
+
+def _text_type(dtype: DataType):
+    n = dtype.length
+    if n is None or n > MAX_VARCHAR:
+        return sa_mysql.LONGTEXT()
+    if dtype.kind == Kind.CHAR and n <= 255:
+        return sa_mysql.CHAR(n)
+    return sa_mysql.VARCHAR(n)

@@ -1,0 +1,180 @@
+"""SQL that renders MySQL / MariaDB values as canonical text (see the table in
+:mod:`ferry.connectors.base`).
+
+Each function takes a SQL expression and returns a SQL expression; NULL stays
+NULL. The builders inline their argument several times (MySQL has no way to
+bind a name inside one expression without a derived table), so pass short
+expressions such as quoted column names.
+
+Engine behaviour these builders rely on (checked on MariaDB 10.11):
+
+* ``CAST(double AS CHAR)`` prints the shortest decimal that reads back as the
+  same double, but switches between plain and exponent notation by text width,
+  not by exponent: ``1.5e-7`` prints ``0.00000015`` and ``1223383794756801.2``
+  stays plain. Plain text outside ``1e-4 <= |x| < 1e15`` is rewritten here.
+* FLOAT (float32) values print with 6 significant digits only (``FLT_DIG``),
+  which loses information (``1234567`` prints ``1234570``; the example table
+  of https://mariadb.com/kb/en/float/ shows ``1234567890`` as ``1234570000``).
+  Readers therefore select ``CAST(col AS DOUBLE)``, and the float32 rendering
+  searches the shortest of 6..9 significant digits that reads back as the same
+  float32 with ``CAST(... AS FLOAT)`` (MariaDB >= 10.4.5, MySQL >= 8.0.17).
+* ``JSON_NORMALIZE`` (MariaDB >= 10.7) sorts keys and removes spaces but prints
+  every number as ``d.dddEn``; :func:`json_text` rewrites those into plain
+  decimals for exponents within +-40 and leaves string contents untouched.
+"""
+
+from __future__ import annotations
+
+# Outside this range canonical floats use exponent notation (PostgreSQL's rule).
+PLAIN_MIN, PLAIN_MAX = "1e-4", "1e15"
+# JSON numbers with a decimal exponent beyond this are left as d.dddEn.
+JSON_MAX_EXPONENT = 40
+# A JSON string literal, skipped by the number rewrites ((*SKIP)(*F) is PCRE2).
+_JSON_STRING_SKIP = r'"(?:[^"\\\\]|\\\\.)*"(*SKIP)(*F)|'
+
+
+def decimal_text(expr: str) -> str:
+    """Plain decimal text with trailing fractional zeros and ``.`` removed,
+    ``-0`` as ``0``. ``expr`` must be an exact number (DECIMAL or integer)."""
+    t = f"CAST({expr} AS CHAR)"
+    trimmed = f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {t}))"
+    return f"IF({expr} = 0, '0', IF(LOCATE('.', {t}) > 0, {trimmed}, {t}))"
+
+
+def double_text(expr: str) -> str:
+    """Canonical text of a DOUBLE: MySQL's shortest digits, exponent form
+    ``d.ddde[-]n`` when the exponent is < -4 or >= 15, plain otherwise."""
+    return _float_from_text(f"CAST({expr} AS CHAR)", f"({expr})")
+
+
+def _float_from_text(text: str, value: str) -> str:
+    """Rewrite ``text`` (MySQL's print of the double ``value``) canonically."""
+    needs = (f"(ABS({value}) < {PLAIN_MIN} OR ABS({value}) >= {PLAIN_MAX}) "
+             f"AND {value} <> 0 AND LOCATE('e', {text}) = 0")
+    return f"CASE WHEN {needs} THEN {_plain_to_exponent(text, value)} ELSE {text} END"
+
+
+def _plain_to_exponent(text: str, value: str) -> str:
+    """``0.00000015`` -> ``1.5e-7``, ``1223383794756801.2`` -> ``1.2233837947568012e15``."""
+    a = f"TRIM(LEADING '-' FROM {text})"
+    all_digits = f"REPLACE({a}, '.', '')"
+    stripped = f"TRIM(LEADING '0' FROM {all_digits})"
+    exponent = f"(LOCATE('.', CONCAT({a}, '.')) - 2 - (LENGTH({all_digits}) - LENGTH({stripped})))"
+    mantissa = f"TRIM(TRAILING '.' FROM CONCAT(LEFT({stripped}, 1), '.', TRIM(TRAILING '0' FROM SUBSTRING({stripped}, 2))))"
+    return f"CONCAT(IF({value} < 0, '-', ''), {mantissa}, 'e', {exponent})"
+
+
+def float_text(expr: str) -> str:
+    """Canonical text of a FLOAT (float32): the fewest significant digits
+    that read back as the same float32, as the Python reference's
+    ``canonical_float(v, single=True)``. A DOUBLE ``expr`` is first rounded to
+    float32, as a FLOAT target column would store it.
+
+    Candidates with 6 to 9 significant digits are tried in turn (a normal
+    float32 whose shortest form is shorter rounds to it at 6 digits, trailing
+    zeros removed); subnormals (below ``FLT_MIN``) also try 1 to 5 digits.
+    """
+    f = f"CAST({expr} AS FLOAT)"
+    whens = [f"WHEN ABS({f}) < {FLT_MIN} AND {_float_fits(f, p)} THEN {_float_candidate_text(f, p)}"
+             for p in range(1, 6)]
+    whens += [f"WHEN {_float_fits(f, p)} THEN {_float_candidate_text(f, p)}" for p in (6, 7, 8)]
+    return f"CASE WHEN {f} = 0 THEN '0' {' '.join(whens)} ELSE {_float_candidate_text(f, 9)} END"
+
+
+FLT_MIN = "1.1754943508222875e-38"
+
+
+def _float_shift(f: str, p: int) -> str:
+    return f"(FLOOR(LOG10(ABS({f}))) - {p - 1})"
+
+
+def _float_mantissa(f: str, p: int) -> str:
+    """``f`` rounded to ``p`` significant digits, as an integer-valued double."""
+    return f"ROUND({f} / POW(10, {_float_shift(f, p)}))"
+
+
+def _float_fits(f: str, p: int) -> str:
+    """SQL true when ``f`` rounded to ``p`` digits reads back as the same float32."""
+    value = f"(CONCAT({_float_mantissa(f, p)}, 'e', {_float_shift(f, p)}) + 0e0)"
+    return f"CAST({value} AS FLOAT) = {f}"
+
+
+def _float_candidate_text(f: str, p: int) -> str:
+    """Canonical text of ``f`` rounded to ``p`` significant digits."""
+    shift = _float_shift(f, p)
+    digits = f"CAST(ABS({_float_mantissa(f, p)}) AS CHAR)"
+    exponent = f"({shift} + LENGTH({digits}) - 1)"
+    plain = f"CAST(CONCAT({_float_mantissa(f, p)}, 'e', {shift}) + 0e0 AS CHAR)"
+    trimmed = f"TRIM(TRAILING '0' FROM {digits})"
+    mantissa = f"TRIM(TRAILING '.' FROM CONCAT(LEFT({digits}, 1), '.', SUBSTRING({trimmed}, 2)))"
+    scientific = f"CONCAT(IF({f} < 0, '-', ''), {mantissa}, 'e', {exponent})"
+    return f"IF({exponent} BETWEEN -4 AND 14, {plain}, {scientific})"
+
+
+def json_text(expr: str) -> str:
+    """Canonical JSON on MariaDB: ``JSON_NORMALIZE`` (sorted keys, no spaces)
+    with its ``d.dddEn`` numbers rewritten as plain decimals.
+
+    Known differences from the Python reference (documented gaps): string
+    escapes stay as written in the stored text (``\\u00e9`` is not decoded to
+    ``é``, ``\\/`` stays), and numbers whose exponent is beyond +-40 keep the
+    ``d.dddEn`` form.
+    """
+    text = f"JSON_NORMALIZE({expr})"
+    for pattern, replacement in _json_number_rewrites():
+        text = f"REGEXP_REPLACE({text}, '{pattern}', '{replacement}')"
+    return text
+
+
+def _json_number_rewrites() -> list[tuple[str, str]]:
+    """(pattern, replacement) pairs, applied in order, turning ``d.dddEn`` into
+    a canonical decimal. Patterns are SQL string bodies (backslashes doubled)."""
+    zeros = "0" * JSON_MAX_EXPONENT
+    n = JSON_MAX_EXPONENT
+    pos_exps = "|".join(str(k) for k in range(n + 1))
+    neg_exps = "|".join(str(k) for k in range(1, n + 1))
+    positive = "|".join(f"(\\\\d{{{k}}})(\\\\d*)E{k}(?!\\\\d)" for k in range(n + 1))
+    negative = "|".join(f"(0{{{k - 1}}})(\\\\d)\\\\.(\\\\d*)E-{k}(?!\\\\d)" for k in range(1, n + 1))
+    return [
+        # pad: d.fffEn -> d.fff000...En (room to move the point right)
+        (_JSON_STRING_SKIP + f"(\\\\d\\\\.\\\\d*)E({pos_exps})(?!\\\\d)", f"\\\\1{zeros}E\\\\2"),
+        # pad: d.fffE-n -> 000...d.fffE-n (room to move the point left)
+        (_JSON_STRING_SKIP + f"(-?)(\\\\d\\\\.\\\\d*E-(?:{neg_exps}))(?!\\\\d)", f"\\\\1{zeros}\\\\2"),
+        # move the point right by n: d.[n digits][rest]En -> d[n digits].[rest]
+        (_JSON_STRING_SKIP + f"(\\\\d)\\\\.(?|{positive})", "\\\\1\\\\2.\\\\3"),
+        # move the point left by n: 0*[n-1 zeros]d.fffE-n -> 0.[n-1 zeros]dfff
+        (_JSON_STRING_SKIP + f"0*(?|{negative})", "0.\\\\1\\\\2\\\\3"),
+        # trim trailing fractional zeros, then a bare trailing point
+        (_JSON_STRING_SKIP + "(\\\\d\\\\.\\\\d*?[1-9])0+(?![\\\\d.])", "\\\\1"),
+        (_JSON_STRING_SKIP + "(\\\\d)\\\\.0*(?![\\\\d.E])", "\\\\1"),
+        (_JSON_STRING_SKIP + "-0(?![\\\\d.E])", "0"),
+    ]
+
+
+def json_array_text(expr: str) -> str:
+    """Canonical array text ``{a,b,\\N}`` of a JSON array (how MySQL targets
+    store ARRAY columns): items rendered as canonical JSON, strings unquoted
+    (escapes kept), ``null`` as ``\\N``. Nested arrays and objects stay JSON."""
+    text = json_text(expr)
+    text = f"REGEXP_REPLACE({text}, '{_JSON_STRING_SKIP}(?<=[\\\\[,])null(?=[,\\\\]])', '\\\\\\\\N')"
+    text = f"REGEXP_REPLACE({text}, '\"((?:[^\"\\\\\\\\]|\\\\\\\\.)*)\"', '\\\\1')"
+    return f"REGEXP_REPLACE({text}, '^\\\\[(.*)\\\\]$', '{{\\\\1}}')"
+
+
+def bytes_text(expr: str, native: str = "") -> str:
+    """Lowercase hex of a binary value; BIT(n) values are left-padded to whole
+    bytes (mysqlclient reads them as ``ceil(n/8)`` big-endian bytes) and
+    geometry values are rendered as WKB (``ST_AsBinary``)."""
+    n = bit_width(native)
+    if n is not None:
+        return f"LPAD(LOWER(HEX({expr})), {2 * ((n + 7) // 8)}, '0')"
+    return f"LOWER(HEX({expr}))"
+
+
+def bit_width(native: str) -> int | None:
+    """n of a ``bit(n)`` native spelling, else None."""
+    native = native.strip().lower()
+    if native.startswith("bit"):
+        inner = native[3:].strip("() ")
+        return int(inner) if inner.isdigit() else 1
+    return None
