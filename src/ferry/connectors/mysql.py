@@ -160,17 +160,18 @@ class MySQLConnector(Connector):
         conn = self._live()
         cur = conn.cursor(MySQLdb.cursors.SSCursor)
         try:
-            yield from self._stream(cur, sql, params, max(1, int(batch_rows)))
+            kinds = [t.kind for _, t in select.exprs]
+            yield from self._stream(cur, sql, params, max(1, int(batch_rows)), kinds)
         except MySQLdb.Error as exc:
             raise classify(exc) from exc
         finally:
             self._close_stream(cur)
 
-    def _stream(self, cur, sql, params, batch_rows) -> Iterator[list[tuple]]:
+    def _stream(self, cur, sql, params, batch_rows, kinds) -> Iterator[list[tuple]]:
         if self.read_only:
             cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
         cur.execute(sql, params or None)
-        fix = row_fixer(cur.description)
+        fix = row_fixer(cur.description, kinds)
         while True:
             rows = cur.fetchmany(batch_rows)
             if not rows:
@@ -205,7 +206,7 @@ class MySQLConnector(Connector):
         d = self.dialect
         sql = (f"INSERT INTO {d.qualify(table)} ({', '.join(d.quote(c) for c in columns)}) "
                f"VALUES ({', '.join(['%s'] * len(columns))})")
-        data = writable_rows(rows)
+        data = writable_rows(rows, lambda: self._set_columns(table, columns))
 
         def run():
             with self._live().cursor() as cur:
@@ -217,6 +218,13 @@ class MySQLConnector(Connector):
                     self._undo_write(cur)
                     raise
         self._call(run)
+
+    def _set_columns(self, table: Table, columns: Sequence[str]) -> set[int]:
+        """Indexes in ``columns`` of the SET columns of ``table``."""
+        rows = self.query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s "
+                          "AND TABLE_NAME = %s AND DATA_TYPE = 'set'", (table.schema or self.url.database, table.name))
+        names = {r[0] for r in rows}
+        return {i for i, c in enumerate(columns) if c in names}
 
     @staticmethod
     def _undo_write(cur) -> None:

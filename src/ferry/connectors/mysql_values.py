@@ -11,7 +11,8 @@ Reading (text protocol, converters keyed by field type):
 * DECIMAL -> ``Decimal``; TIME -> ``timedelta`` (may exceed 24 h);
 * JSON -> ``str`` (MariaDB stores JSON as LONGTEXT; MySQL 8 sends it as
   bytes, decoded here); SET -> the comma-separated ``str`` in stored order;
-* BIT(1) -> ``bool``; BIT(n > 1) and binary strings -> ``bytes``.
+* BIT(1) -> ``bool``; BIT(n > 1) and binary strings -> ``bytes``;
+* a JSON array selected as an ARRAY (MySQL stores arrays as JSON) -> ``list``.
 
 Writing accepts portable values from any engine and turns the few types
 mysqlclient cannot escape as MySQL wants into ones it can.
@@ -22,11 +23,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from typing import Callable, Sequence
+from decimal import Decimal
+from typing import Callable, Collection, Sequence
 
 from MySQLdb.constants import FIELD_TYPE
 from MySQLdb.converters import conversions
 from MySQLdb.times import DateTime_or_None
+
+from ferry.catalog.model import Kind
 
 UTC = dt.timezone.utc
 
@@ -48,21 +52,33 @@ def read_conversions() -> dict:
     return conv
 
 
-def row_fixer(description) -> Callable[[tuple], tuple] | None:
-    """A function fixing one fetched row (BIT(1) -> bool), or None when no
-    column needs it. ``description`` is the DB-API cursor description."""
-    bits = [i for i, d in enumerate(description or ()) if d[1] == FIELD_TYPE.BIT and d[3] == 1]
-    if not bits:
+def row_fixer(description, kinds: Sequence[Kind] = ()) -> Callable[[tuple], tuple] | None:
+    """A function fixing one fetched row, or None when no column needs it:
+    BIT(1) -> bool, and JSON text read for an ARRAY ``kind`` -> list (numbers
+    with a fraction as Decimal). ``description`` is the DB-API cursor
+    description, ``kinds`` the neutral kind of each column on the target."""
+    fixes = {i: _bit_to_bool for i, d in enumerate(description or ())
+             if d[1] == FIELD_TYPE.BIT and d[3] == 1}
+    fixes.update({i: _json_to_list for i, k in enumerate(kinds) if k == Kind.ARRAY})
+    if not fixes:
         return None
 
     def fix(row: tuple) -> tuple:
         out = list(row)
-        for i in bits:
+        for i, f in fixes.items():
             if out[i] is not None:
-                out[i] = out[i] != b"\x00"
+                out[i] = f(out[i])
         return tuple(out)
 
     return fix
+
+
+def _bit_to_bool(value) -> bool:
+    return value != b"\x00" if isinstance(value, bytes) else bool(value)
+
+
+def _json_to_list(value):
+    return json.loads(value, parse_float=Decimal) if isinstance(value, (str, bytes)) else value
 
 
 def _aware_to_utc(value):
@@ -74,7 +90,24 @@ def _aware_to_utc(value):
 
 
 def _to_set_text(value):
-    return ",".join(str(v) for v in value) if isinstance(value, (list, tuple, set, frozenset)) else value
+    return ",".join(str(v) for v in value)
+
+
+def json_array(value) -> str:
+    """A list (PostgreSQL ARRAY value) as JSON text, numbers kept exact."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(json_array(v) for v in value) + "]"
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value) if value == value and abs(value) != float("inf") else json.dumps(str(value))
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return json.dumps(bytes(value).hex())
+    if isinstance(value, (dt.date, dt.time)):
+        return json.dumps(value.isoformat())
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def _to_json_text(value):
@@ -88,19 +121,38 @@ _WRITE_FIXES: dict[type, Callable] = {
 }
 
 
-def writable_rows(rows: Sequence[tuple]) -> Sequence[tuple]:
+_SEQUENCES = (list, tuple, set, frozenset)
+
+
+def writable_rows(rows: Sequence[tuple], set_columns: Callable[[], Collection[int]] = tuple) -> Sequence[tuple]:
     """``rows`` with values mysqlclient would mis-escape converted: aware
-    datetimes -> naive UTC, lists (SET labels) -> ``'a,b'``, ``uuid.UUID``
-    -> str, dict -> JSON text, ``bytearray``/``memoryview`` -> bytes. Rows
-    are returned untouched (no copy) when no column needs a fix."""
+    datetimes -> naive UTC, lists -> ``'a,b'`` in a SET column (indexes from
+    ``set_columns()``, called only when a list is seen) else JSON text (an
+    ARRAY stored as JSON), ``uuid.UUID`` -> str, dict -> JSON text,
+    ``bytearray``/``memoryview`` -> bytes. Rows are returned untouched (no
+    copy) when no column needs a fix."""
     if not rows:
         return rows
-    fixed = {i for i, column in enumerate(zip(*rows)) if not _WRITE_FIXES.keys().isdisjoint(map(type, column))}
-    if not fixed:
+    fixes = {}
+    for i, column in enumerate(zip(*rows)):
+        types = set(map(type, column))
+        if not _WRITE_FIXES.keys().isdisjoint(types):
+            fixes[i] = _fix_value
+            if not types.isdisjoint(_SEQUENCES):
+                fixes[i] = _fix_set if i in set_columns() else _fix_array
+    if not fixes:
         return rows
-    return [tuple(_fix_value(v) if i in fixed else v for i, v in enumerate(row)) for row in rows]
+    return [tuple(fixes[i](v) if i in fixes else v for i, v in enumerate(row)) for row in rows]
 
 
 def _fix_value(value):
     fix = _WRITE_FIXES.get(type(value))
     return value if fix is None else fix(value)
+
+
+def _fix_set(value):
+    return _to_set_text(value) if isinstance(value, _SEQUENCES) else _fix_value(value)
+
+
+def _fix_array(value):
+    return json_array(list(value)) if isinstance(value, _SEQUENCES) else _fix_value(value)
