@@ -170,7 +170,8 @@ def _assemble(table, mapping, key, casts, exprs, tcols, nulls, rejects, renamed,
                    indexes=_map_indexes(table.indexes, by_source),
                    foreign_keys=[fk for fk in table.foreign_keys if all(c in by_source for c in fk.columns)],
                    row_estimate=table.row_estimate)
-    where = " AND ".join(f"NOT ({pred})" for _, _, pred in rejects) or None
+    # NULL-safe negation: a NULL predicate (NULL value) must keep the row, not drop it
+    where = " AND ".join(f"(CASE WHEN ({pred}) THEN 1 ELSE 0 END) = 0" for _, _, pred in rejects) or None
     read = Select(table, tuple(exprs), key, where)
     target_exprs = tuple((tdial.quote(c.name), c.type) for c in tcols)
     hash_target = Select(target, target_exprs, tuple(by_source.get(k, k) for k in key))
