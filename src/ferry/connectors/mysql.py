@@ -32,9 +32,10 @@ from ferry.catalog.model import Catalog, Table
 from ferry.connectors.base import Connector, KeyRange, Select
 from ferry.connectors.mysql_dialect import MySQLDialect
 from ferry.connectors.mysql_errors import classify, connect_error
+from ferry.connectors.mysql_insert import insert_statements
 from ferry.connectors.mysql_introspect import introspect as _introspect
-from ferry.connectors.mysql_values import read_conversions, row_fixer, writable_rows
-from ferry.errors import TransientError
+from ferry.connectors.mysql_values import read_conversions, row_fixer, writable_columns
+from ferry.errors import RejectError, TransientError
 
 __all__ = ["MySQLConnector", "MySQLDialect", "classify"]
 
@@ -46,8 +47,9 @@ SOURCE_SQL_MODE = "NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO"
 # (https://dev.mysql.com/doc/c-api/8.0/en/mysql-use-result.html).
 NET_TIMEOUT_S = 3600
 CONNECT_TIMEOUT_S = 10
-# Statement size for executemany's multi-row INSERTs (mysqlclient default: 64 KiB).
-MAX_STATEMENT_BYTES = 4 * 1024 * 1024
+# Characters per multi-row INSERT (at most 4 bytes each in utf8mb4), capped
+# further by a quarter of the server's max_allowed_packet.
+MAX_STATEMENT_CHARS = 2 * 1024 * 1024
 WRITE_SAVEPOINT = "ferry_write"
 
 
@@ -73,6 +75,7 @@ class MySQLConnector(Connector):
         self._conn = _connect(url, read_only)
         self.mariadb = "mariadb" in self._conn.get_server_info().lower()
         self.dialect = MySQLDialect(mariadb=self.mariadb)
+        self._max_packet = int(self.query("SELECT @@max_allowed_packet")[0][0])
 
     # -- lifecycle ---------------------------------------------------------
     @property
@@ -197,27 +200,33 @@ class MySQLConnector(Connector):
         return sql, params
 
     def write(self, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
-        """Insert ``rows`` with multi-row INSERTs (mysqlclient's executemany,
-        statements up to 4 MiB). The batch is atomic: when the server refuses
-        a row (strict mode) every row of the batch is undone and
-        :class:`RejectError` is raised with the server's message and column."""
+        """Insert ``rows`` with multi-row INSERTs of up to 2 Mi characters
+        (see :mod:`ferry.connectors.mysql_insert`). The batch is atomic: when
+        the server refuses a row (strict mode) every row of the batch is
+        undone and :class:`RejectError` is raised with the server's message
+        and, as ``err.column``, the column it names."""
         if not rows:
             return
         d = self.dialect
-        sql = (f"INSERT INTO {d.qualify(table)} ({', '.join(d.quote(c) for c in columns)}) "
-               f"VALUES ({', '.join(['%s'] * len(columns))})")
-        data = writable_rows(rows, lambda: self._set_columns(table, columns))
+        prefix = f"INSERT INTO {d.qualify(table)} ({', '.join(d.quote(c) for c in columns)}) VALUES "
+        data = writable_columns(rows, lambda: self._set_columns(table, columns))
+        conn = self._live()
+        fallback = lambda v: conn.literal(v).decode("utf-8", "surrogateescape")   # noqa: E731
+        max_chars = min(MAX_STATEMENT_CHARS, self._max_packet // 4)
 
         def run():
-            with self._live().cursor() as cur:
-                cur.max_stmt_length = MAX_STATEMENT_BYTES
+            with conn.cursor() as cur:
                 cur.execute(f"SAVEPOINT {WRITE_SAVEPOINT}")
                 try:
-                    cur.executemany(sql, data)
-                except MySQLdb.Error:
+                    for statement in insert_statements(prefix, data, fallback, max_chars, self._max_packet):
+                        cur.execute(statement)
+                except (MySQLdb.Error, RejectError, UnicodeEncodeError):
                     self._undo_write(cur)
                     raise
-        self._call(run)
+        try:
+            self._call(run)
+        except UnicodeEncodeError as exc:
+            raise RejectError(f"text that is not valid UTF-8 cannot be stored: {exc.reason}") from exc
 
     def _set_columns(self, table: Table, columns: Sequence[str]) -> set[int]:
         """Indexes in ``columns`` of the SET columns of ``table``."""

@@ -124,25 +124,23 @@ _WRITE_FIXES: dict[type, Callable] = {
 _SEQUENCES = (list, tuple, set, frozenset)
 
 
-def writable_rows(rows: Sequence[tuple], set_columns: Callable[[], Collection[int]] = tuple) -> Sequence[tuple]:
-    """``rows`` with values mysqlclient would mis-escape converted: aware
-    datetimes -> naive UTC, lists -> ``'a,b'`` in a SET column (indexes from
-    ``set_columns()``, called only when a list is seen) else JSON text (an
-    ARRAY stored as JSON), ``uuid.UUID`` -> str, dict -> JSON text,
-    ``bytearray``/``memoryview`` -> bytes. Rows are returned untouched (no
-    copy) when no column needs a fix."""
-    if not rows:
-        return rows
-    fixes = {}
-    for i, column in enumerate(zip(*rows)):
+def writable_columns(rows: Sequence[tuple],
+                     set_columns: Callable[[], Collection[int]] = tuple) -> list[Sequence]:
+    """The values of ``rows`` column by column, with the values MySQL would
+    mis-read converted: aware datetimes -> naive UTC, lists -> ``'a,b'`` in a
+    SET column (indexes from ``set_columns()``, called only when a list is
+    seen) else JSON text (an ARRAY stored as JSON), ``uuid.UUID`` -> str,
+    dict -> JSON text, ``bytearray``/``memoryview`` -> bytes."""
+    columns: list[Sequence] = list(zip(*rows))
+    for i, column in enumerate(columns):
         types = set(map(type, column))
-        if not _WRITE_FIXES.keys().isdisjoint(types):
-            fixes[i] = _fix_value
-            if not types.isdisjoint(_SEQUENCES):
-                fixes[i] = _fix_set if i in set_columns() else _fix_array
-    if not fixes:
-        return rows
-    return [tuple(fixes[i](v) if i in fixes else v for i, v in enumerate(row)) for row in rows]
+        if _WRITE_FIXES.keys().isdisjoint(types):
+            continue
+        fix = _fix_value
+        if not types.isdisjoint(_SEQUENCES):
+            fix = _fix_set if i in set_columns() else _fix_array
+        columns[i] = [None if v is None else fix(v) for v in column]
+    return columns
 
 
 def _fix_value(value):
