@@ -14,7 +14,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 _KNOWN_SECRETS: set[str] = set()
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*):[^@\s]*@", re.IGNORECASE)
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*):[^\s/]*@", re.IGNORECASE)
 
 SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "mysql": "mysql",
            "mariadb": "mysql", "sqlite": "sqlite"}
@@ -97,7 +97,8 @@ def parse_url(raw: str) -> DatabaseURL:
     scheme = text.split("://", 1)[0].split("+", 1)[0].lower() if "://" in text else ""
     engine = SCHEMES.get(scheme)
     if engine is None:
-        raise InputError(f"unsupported database URL scheme {scheme or redact(text)!r}",
+        shown = repr(scheme) if scheme else "(none: the URL has no scheme:// part)"
+        raise InputError(f"unsupported database URL scheme {shown}",
                          "use postgresql://, mysql:// or sqlite:///path/file.db")
     if engine == "sqlite":
         path = text.split("://", 1)[1]

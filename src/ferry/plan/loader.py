@@ -24,6 +24,9 @@ def load_plan(path: str | Path) -> Plan:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PlanError(f"cannot read plan {path}: {exc.strerror}", hint="check the path") from None
+    except UnicodeDecodeError as exc:
+        raise PlanError(f"plan {path} is not UTF-8 text (byte {exc.start})",
+                        hint="save the plan as UTF-8") from None
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -32,6 +35,11 @@ def load_plan(path: str | Path) -> Plan:
         line = f":{mark.line + 1}" if mark else ""
         problem = f"{path}{line}: {getattr(exc, 'problem', exc)}"
         raise PlanError(f"plan {path} is not valid YAML", [problem], "fix the YAML syntax") from None
+    duplicates = [f"{path}:{line}: {key}: duplicate key (an earlier value would be ignored)"
+                  for key, line in _duplicate_keys(root)]
+    if duplicates:
+        raise PlanError(f"plan {path} has {len(duplicates)} problem(s)", duplicates,
+                        "keep one of each key") from None
     if not isinstance(data, dict):
         raise PlanError(f"plan {path} must be a mapping of keys", [f"{path}:1: expected keys such as "
                                                                   "source, target, tables"])
@@ -41,6 +49,21 @@ def load_plan(path: str | Path) -> Plan:
         problems = [_problem(path, root, err) for err in exc.errors()]
         raise PlanError(f"plan {path} has {len(problems)} problem(s)", problems,
                         "run `ferry plan-schema` to see every key") from None
+
+
+def _duplicate_keys(node, prefix: str = ""):
+    """``(dotted key, line)`` of every key that repeats within one mapping."""
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key, value in node.value:
+            name = f"{prefix}{key.value}"
+            if key.value in seen:
+                yield name, key.start_mark.line + 1
+            seen.add(key.value)
+            yield from _duplicate_keys(value, name + ".")
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _duplicate_keys(item, f"{prefix}{i}.")
 
 
 def _problem(path: Path, root, err: dict) -> str:
