@@ -189,10 +189,16 @@ ferry_stop_mariadb() {
 
 # --- both -------------------------------------------------------------------------
 
-# Use the servers named by the environment; start throwaway ones where none answer.
+# Use the servers named by the environment; start throwaway ones where none answer,
+# or always when FERRY_TEST_OWN_SERVERS=1 (isolation from other work on shared servers).
 ferry_ensure_servers() {
   export FERRY_TEST_PG_URL=${FERRY_TEST_PG_URL:-$FERRY_PG_DEFAULT_URL}
   export FERRY_TEST_MYSQL_URL=${FERRY_TEST_MYSQL_URL:-$FERRY_MYSQL_DEFAULT_URL}
+  if [[ ${FERRY_TEST_OWN_SERVERS:-0} == 1 ]]; then
+    ferry_start_pg
+    ferry_start_mariadb
+    return 0
+  fi
   ferry_url_answers postgresql "$FERRY_TEST_PG_URL" || ferry_start_pg
   ferry_url_answers mysql "$FERRY_TEST_MYSQL_URL" || ferry_start_mariadb
 }
