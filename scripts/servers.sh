@@ -219,7 +219,9 @@ ferry_trap_cleanup() {
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
   set -euo pipefail
   cd "$(dirname "$0")/.."
-  PY=${PY:-python3}
+  if [[ -z ${PY:-} ]]; then
+    if [[ -x ${FERRY_VENV:-.venv}/bin/python ]]; then PY=${FERRY_VENV:-.venv}/bin/python; else PY=python3; fi
+  fi
   ferry_trap_cleanup
   ferry_ensure_clients
   ferry_ensure_servers
