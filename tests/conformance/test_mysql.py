@@ -8,6 +8,7 @@ applied to what the connector reads.
 from __future__ import annotations
 
 import datetime as dt
+import struct
 import threading
 from decimal import Decimal
 from pathlib import Path
@@ -48,21 +49,19 @@ CREATE PROCEDURE proc() SELECT 1;
 CREATE FUNCTION fn() RETURNS INT DETERMINISTIC RETURN 1;
 """
 
-EDGE_DDL = """CREATE TABLE edge (
-  id INT PRIMARY KEY, flag TINYINT(1), b1 BIT(1), money DECIMAL(10,3), d DOUBLE, f FLOAT,
-  code CHAR(8), name VARCHAR(40), body TEXT, pic BLOB, day DATE, tm TIME(6), at DATETIME(6),
-  ts TIMESTAMP(6) NULL, yr YEAR, doc JSON, rating ENUM('G','PG'), feats SET('a','b','c'), b9 BIT(9))"""
-EDGE_TYPES = [  # column, neutral type the value is hashed as
-    ("id", DataType(Kind.INTEGER)), ("flag", DataType(Kind.BOOLEAN)), ("b1", DataType(Kind.BOOLEAN)),
-    ("money", DataType(Kind.DECIMAL, precision=10, scale=3)), ("d", DataType(Kind.DOUBLE)),
-    ("f", DataType(Kind.FLOAT)), ("code", DataType(Kind.CHAR, length=8)),
-    ("name", DataType(Kind.VARCHAR, length=40)), ("body", DataType(Kind.TEXT)),
-    ("pic", DataType(Kind.BYTES)), ("day", DataType(Kind.DATE)), ("tm", DataType(Kind.TIME, precision=6)),
-    ("at", DataType(Kind.TIMESTAMP, precision=6)), ("ts", DataType(Kind.TIMESTAMPTZ, precision=6)),
-    ("yr", DataType(Kind.YEAR)), ("doc", DataType(Kind.JSON)),
-    ("rating", DataType(Kind.ENUM, values=("G", "PG"))), ("feats", DataType(Kind.SET, values=("a", "b", "c"))),
-    ("b9", DataType(Kind.BYTES, native="bit(9)")),
+EDGE_COLUMNS = [  # column, MariaDB type, neutral type the value is hashed as
+    ("id", "INT PRIMARY KEY", DataType(Kind.INTEGER)), ("flag", "TINYINT(1)", DataType(Kind.BOOLEAN)),
+    ("b1", "BIT(1)", DataType(Kind.BOOLEAN)), ("money", "DECIMAL(10,3)", DataType(Kind.DECIMAL, precision=10, scale=3)),
+    ("d", "DOUBLE", DataType(Kind.DOUBLE)), ("f", "FLOAT", DataType(Kind.FLOAT)),
+    ("code", "CHAR(8)", DataType(Kind.CHAR, length=8)), ("name", "VARCHAR(40)", DataType(Kind.VARCHAR, length=40)),
+    ("body", "TEXT", DataType(Kind.TEXT)), ("pic", "BLOB", DataType(Kind.BYTES)), ("day", "DATE", DataType(Kind.DATE)),
+    ("tm", "TIME(6)", DataType(Kind.TIME, precision=6)), ("at", "DATETIME(6)", DataType(Kind.TIMESTAMP, precision=6)),
+    ("ts", "TIMESTAMP(6) NULL", DataType(Kind.TIMESTAMPTZ, precision=6)), ("yr", "YEAR", DataType(Kind.YEAR)),
+    ("doc", "JSON", DataType(Kind.JSON)), ("rating", "ENUM('G','PG')", DataType(Kind.ENUM, values=("G", "PG"))),
+    ("feats", "SET('a','b','c')", DataType(Kind.SET, values=("a", "b", "c"))),
+    ("b9", "BIT(9)", DataType(Kind.BYTES, native="bit(9)")),
 ]
+EDGE_TYPES = [(c, t) for c, _, t in EDGE_COLUMNS]
 EDGE_ROWS = [
     (1, 0, 0, "1.500", 0.1, 0.15, "ab  ", "trail  ", "", b"\x00a\x00", "2024-02-29", "00:00:00",
      "2024-02-29 23:59:59.123456", "2024-01-02 03:04:05.000001", 2024,
@@ -110,10 +109,8 @@ def _raw(url: str):
 
 def _script(url: str, script: str) -> None:
     conn = _raw(url)
-    try:
-        _run_script(conn, script)
-    finally:
-        conn.close()
+    _run_script(conn, script)
+    conn.close()
 
 
 def _load_sakila(url: str) -> None:
@@ -127,10 +124,10 @@ def _load_sakila(url: str) -> None:
 
 
 def _edge_table(url: str) -> Table:
-    _script(url, "SET SESSION sql_mode = '';\n" + EDGE_DDL + ";")
     conn = _raw(url)
     cur = conn.cursor()
     cur.execute("SET SESSION sql_mode = '', time_zone = '+00:00'")
+    cur.execute(f"CREATE TABLE edge ({', '.join(f'{c} {n}' for c, n, _ in EDGE_COLUMNS)})")
     cur.executemany(f"INSERT INTO edge VALUES ({', '.join(['%s'] * len(EDGE_TYPES))})", EDGE_ROWS)
     conn.close()
     return Table("edge", [])
@@ -161,7 +158,7 @@ def target(mysql_url):
 
 # -- connection ------------------------------------------------------------------
 
-def test_bad_password_is_connection_failed_without_the_password(mysql_url):
+def test_connect_errors_are_connection_failed_without_the_password(mysql_url):
     u = parse_url(mysql_url)
     url = DatabaseURL("mysql", u.host, u.port, "ferry_nobody", CANARY, u.database)
     with pytest.raises(ConnectionFailed) as info:
@@ -169,10 +166,6 @@ def test_bad_password_is_connection_failed_without_the_password(mysql_url):
     err = info.value
     assert "user and password" in err.hint
     assert CANARY not in f"{err} {err!r} {err.message} {err.hint} {url}"
-
-
-def test_unknown_database_and_unreachable_host(mysql_url):
-    u = parse_url(mysql_url)
     with pytest.raises(ConnectionFailed) as info:
         MySQLConnector(DatabaseURL("mysql", u.host, u.port, u.user, u.password, "ferry_no_such_db"),
                        read_only=True)
@@ -253,7 +246,8 @@ def test_introspect_every_type(target, mysql_url):
     assert not t.column("flag").nullable and t.column("tiny").nullable
     assert t.primary_key == ("id",)
     assert [(u.name, u.columns) for u in t.uniques] == [("uq_name", ("name",))]
-    assert sorted((i.name, i.columns) for i in t.indexes) == [("fk_parent", ("parent_id",)), ("ix_big_med", ("big", "med"))]
+    assert sorted((i.name, i.columns) for i in t.indexes) == \
+        [("fk_parent", ("parent_id",)), ("ix_big_med", ("big", "med"))]
     fk = t.foreign_keys[0]
     assert (fk.columns, fk.ref_table, fk.ref_columns, fk.on_delete, fk.on_update) == \
         (("parent_id",), "parent", ("id",), "SET NULL", "CASCADE")
@@ -262,6 +256,12 @@ def test_introspect_every_type(target, mysql_url):
             ("trigger", "trg"), ("procedure", "proc"), ("function", "fn"),
             ("generated column", "all_types.doubled"), ("check", "all_types.positive")} <= skipped
     assert [x.name for x in target.introspect(exclude=["all_*"]).tables] == ["parent"]
+    target.execute("INSERT INTO all_types (id, geo, b9, f, doc) VALUES (1, ST_GeomFromText('POINT(1 2)'), "
+                   "b'101', 0.5, '{\"k\": [1.50]}')")
+    select = Select(t, tuple((target.dialect.quote(c.name), c.type) for c in t.columns), ("id",))
+    row = _read_all(target, select)[0]
+    assert row[[c.name for c in t.columns].index("geo")] == b"\x01" + struct.pack("<Idd", 1, 1.0, 2.0)  # WKB
+    assert target.checksum(select) == Checksum(1, canonical.row_hash(row, [c.type for c in t.columns]))
 
 
 def test_introspect_and_checksum_sakila(target, mysql_url):
@@ -448,6 +448,20 @@ def test_write_refusal_is_reject_error_and_undoes_the_batch(target, column, valu
     if code not in (1062, 4025):
         assert info.value.column == column
     assert target.query("SELECT id FROM w ORDER BY id") == [(1,)]
+
+
+def test_large_batches_split_into_statements_and_oversized_rows_are_rejected(target):
+    target.execute("CREATE TABLE l (id INT PRIMARY KEY, body LONGTEXT)")
+    table = Table("l", [])
+    rows = [(i, "\u00e9" * 10_000) for i in range(300)]          # 3 M characters: two statements
+    target.write(table, ["id", "body"], rows)
+    types = [("id", DataType(Kind.INTEGER)), ("body", DataType(Kind.TEXT))]
+    assert target.checksum(_select(target, table, types)) == \
+        Checksum(300, sum(canonical.row_hash(r, [t for _, t in types]) for r in rows))
+    target._max_packet = 1_000_000
+    with pytest.raises(RejectError, match="max_allowed_packet"):
+        target.write(table, ["id", "body"], [(1000, "x"), (1001, "y" * 2_000_000)])
+    assert target.count(table) == 300
 
 
 def test_classify_missing_table_and_permission(target):

@@ -60,7 +60,8 @@ def _plain_to_exponent(text: str, value: str) -> str:
     all_digits = f"REPLACE({a}, '.', '')"
     stripped = f"TRIM(LEADING '0' FROM {all_digits})"
     exponent = f"(LOCATE('.', CONCAT({a}, '.')) - 2 - (LENGTH({all_digits}) - LENGTH({stripped})))"
-    mantissa = f"TRIM(TRAILING '.' FROM CONCAT(LEFT({stripped}, 1), '.', TRIM(TRAILING '0' FROM SUBSTRING({stripped}, 2))))"
+    fraction = f"TRIM(TRAILING '0' FROM SUBSTRING({stripped}, 2))"
+    mantissa = f"TRIM(TRAILING '.' FROM CONCAT(LEFT({stripped}, 1), '.', {fraction}))"
     return f"CONCAT(IF({value} < 0, '-', ''), {mantissa}, 'e', {exponent})"
 
 
