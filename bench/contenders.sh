@@ -2,6 +2,8 @@
 #
 #   pipe-text      psql COPY TO STDOUT | psql COPY FROM STDIN          PostgreSQL -> PostgreSQL
 #   pipe-binary    the same, FORMAT binary                             PostgreSQL -> PostgreSQL
+#   pipe-text-pk   pipe-text, then ALTER TABLE ADD PRIMARY KEY (aid)   PostgreSQL -> PostgreSQL
+#                  (the same end state as ferry's: table, rows and primary key)
 #   ferry-pg       ferry run --jobs 2 --no-verify                      PostgreSQL -> PostgreSQL
 #   ferry-pg-verify ferry run --jobs 2 (with the verification)         PostgreSQL -> PostgreSQL
 #   pipe-mariadb   mariadb --batch --quick | psql COPY FROM STDIN      MariaDB -> PostgreSQL
@@ -14,7 +16,7 @@
 # as a COPY into a fresh table); ferry and pgloader create their table (and
 # its primary key) themselves.
 
-CONTENDERS="pipe-text pipe-binary ferry-pg ferry-pg-verify pipe-mariadb pgloader pgloader-prefetch ferry-my ferry-my-verify"
+CONTENDERS="pipe-text pipe-binary pipe-text-pk ferry-pg ferry-pg-verify pipe-mariadb pgloader pgloader-prefetch ferry-my ferry-my-verify"
 
 ACCOUNTS_DDL="CREATE TABLE pgbench_accounts (aid int NOT NULL, bid int, abalance int, filler char(84))"
 
@@ -29,6 +31,7 @@ contender_cmd() {
     case $name in
     pipe-text) echo "psql -X -d $src -c 'COPY pgbench_accounts TO STDOUT' | psql -X -d $tgt -c 'COPY pgbench_accounts FROM STDIN'" ;;
     pipe-binary) echo "psql -X -d $src -c 'COPY pgbench_accounts TO STDOUT (FORMAT binary)' | psql -X -d $tgt -c 'COPY pgbench_accounts FROM STDIN (FORMAT binary)'" ;;
+    pipe-text-pk) echo "$(contender_cmd pipe-text "$src" "$tgt") && psql -X -d $tgt -c 'ALTER TABLE pgbench_accounts ADD PRIMARY KEY (aid)'" ;;
     ferry-pg) echo "$ferry_pg --no-verify" ;;
     ferry-pg-verify) echo "$ferry_pg" ;;
     pipe-mariadb) echo "mariadb -h $MYHOST -P $MYPORT -u $MYUSER --batch --quick --skip-column-names -e 'SELECT aid, bid, abalance, filler FROM pgbench_accounts' $src | psql -X -d $tgt -c 'COPY pgbench_accounts FROM STDIN'" ;;
