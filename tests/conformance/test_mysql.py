@@ -158,14 +158,24 @@ def target(mysql_url):
 
 # -- connection ------------------------------------------------------------------
 
-def test_connect_errors_are_connection_failed_without_the_password(mysql_url):
-    u = parse_url(mysql_url)
-    url = DatabaseURL("mysql", u.host, u.port, "ferry_nobody", CANARY, u.database)
-    with pytest.raises(ConnectionFailed) as info:
-        MySQLConnector(url, read_only=True)
-    err = info.value
-    assert "user and password" in err.hint
-    assert CANARY not in f"{err} {err!r} {err.message} {err.hint} {url}"
+def test_connect_errors_are_connection_failed_without_the_password(target):
+    u, user = target.url, "ferry_c_" + target.url.database[-12:]
+    target.execute(f"CREATE USER '{user}'@'%' IDENTIFIED BY '{CANARY}'")
+    try:
+        target.execute(f"GRANT ALL ON `{u.database}`.* TO '{user}'@'%'")
+        good = MySQLConnector(DatabaseURL("mysql", u.host, u.port, user, CANARY, u.database), read_only=True)
+        assert good.query("SELECT CURRENT_USER()")[0][0].startswith(user) and CANARY not in repr(good)
+        good.close()
+        for database, code in ((u.database, "1045"), ("ferry_no_such_db", "")):
+            password = CANARY + "x" if code else CANARY            # wrong password / unknown database
+            url = DatabaseURL("mysql", u.host, u.port, user, password, database)
+            with pytest.raises(ConnectionFailed) as info:
+                MySQLConnector(url, read_only=True)
+            err = info.value
+            assert CANARY not in f"{err} {err!r} {err.message} {err.hint} {url} {err.__cause__}"
+            assert ("user and password" in err.hint) if code else ("ferry_no_such_db" in err.message)
+    finally:
+        target.execute(f"DROP USER IF EXISTS '{user}'@'%'")
     with pytest.raises(ConnectionFailed) as info:
         MySQLConnector(DatabaseURL("mysql", u.host, u.port, u.user, u.password, "ferry_no_such_db"),
                        read_only=True)
@@ -317,7 +327,7 @@ def test_normalize_matches_the_python_reference(target, mysql_url):
 
 def test_read_values_are_portable(target, mysql_url):
     rows = {r[0]: r for r in _read_all(target, _select(target, _edge_table(mysql_url)))}
-    assert rows[1][1:3] == (0, False) and rows[2][2] is True
+    assert rows[1][1:3] == (False, False) and rows[2][1:3] == (True, True) and rows[3][1] is True
     assert rows[1][3] == Decimal("1.500") and rows[2][5] == pytest.approx(1234567.0, abs=0)
     assert rows[1][6] == "ab" and rows[1][7] == "trail  " and rows[2][8].endswith("caf\u00e9")
     assert rows[1][9] == b"\x00a\x00" and rows[1][18] == b"\x00\x01"
@@ -507,6 +517,8 @@ def test_read_streams_in_batches_and_stops_early(target):
     assert next(stream)[0] == (0,)
     stream.close()
     assert target.query("SELECT 1") == [(1,)]
+    assert target.sample_keys(table, ["id"], 1000) == [(999,), (1999,), (2999,), (3999,), (4999,)]
+    assert target.key_bounds(table, ["id"]) == (0, 4999)
 
 
 def test_sa_type_covers_every_kind():

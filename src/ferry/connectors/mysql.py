@@ -75,7 +75,11 @@ class MySQLConnector(Connector):
         self._conn = _connect(url, read_only)
         self.mariadb = "mariadb" in self._conn.get_server_info().lower()
         self.dialect = MySQLDialect(mariadb=self.mariadb)
-        self._max_packet = int(self.query("SELECT @@max_allowed_packet")[0][0])
+        try:
+            self._max_packet = int(self.query("SELECT @@max_allowed_packet")[0][0])
+        except Exception:
+            self.close()
+            raise
 
     # -- lifecycle ---------------------------------------------------------
     @property

@@ -11,7 +11,8 @@ Reading (text protocol, converters keyed by field type):
 * DECIMAL -> ``Decimal``; TIME -> ``timedelta`` (may exceed 24 h);
 * JSON -> ``str`` (MariaDB stores JSON as LONGTEXT; MySQL 8 sends it as
   bytes, decoded here); SET -> the comma-separated ``str`` in stored order;
-* BIT(1) -> ``bool``; BIT(n > 1) and binary strings -> ``bytes``;
+* BIT(1), and integers selected as BOOLEAN (``tinyint(1)``) -> ``bool``;
+  BIT(n > 1) and binary strings -> ``bytes``;
 * a JSON array selected as an ARRAY (MySQL stores arrays as JSON) -> ``list``.
 
 Writing accepts portable values from any engine and turns the few types
@@ -54,11 +55,13 @@ def read_conversions() -> dict:
 
 def row_fixer(description, kinds: Sequence[Kind] = ()) -> Callable[[tuple], tuple] | None:
     """A function fixing one fetched row, or None when no column needs it:
-    BIT(1) -> bool, and JSON text read for an ARRAY ``kind`` -> list (numbers
-    with a fraction as Decimal). ``description`` is the DB-API cursor
-    description, ``kinds`` the neutral kind of each column on the target."""
-    fixes = {i: _bit_to_bool for i, d in enumerate(description or ())
+    BIT(1) -> bool, integers read for a BOOLEAN ``kind`` (``tinyint(1)``) ->
+    bool, and JSON text read for an ARRAY ``kind`` -> list (numbers with a
+    fraction as Decimal). ``description`` is the DB-API cursor description,
+    ``kinds`` the neutral kind of each column on the target."""
+    fixes = {i: _to_bool for i, d in enumerate(description or ())
              if d[1] == FIELD_TYPE.BIT and d[3] == 1}
+    fixes.update({i: _to_bool for i, k in enumerate(kinds) if k == Kind.BOOLEAN})
     fixes.update({i: _json_to_list for i, k in enumerate(kinds) if k == Kind.ARRAY})
     if not fixes:
         return None
@@ -73,8 +76,10 @@ def row_fixer(description, kinds: Sequence[Kind] = ()) -> Callable[[tuple], tupl
     return fix
 
 
-def _bit_to_bool(value) -> bool:
-    return value != b"\x00" if isinstance(value, bytes) else bool(value)
+def _to_bool(value):
+    if isinstance(value, bytes):
+        return value.strip(b"\x00") != b""
+    return bool(value) if isinstance(value, (int, Decimal)) else value
 
 
 def _json_to_list(value):
