@@ -1,0 +1,176 @@
+"""SQL that renders PostgreSQL values as ferry's canonical text (for hashing).
+
+Every function returns a SQL expression of type ``text`` that is NULL exactly
+when the input is NULL, and equals
+:func:`ferry.connectors.canonical.canonical_text` of the value the connector's
+``read()`` returns. The session settings the connector makes are assumed:
+``extra_float_digits = 1`` (shortest round-trip float output, PostgreSQL 12+),
+``DateStyle = ISO``, ``IntervalStyle = postgres``,
+``standard_conforming_strings = on`` and ``TimeZone = UTC``.
+
+Floats: float8out/float4out print the shortest round-trip digits but with a
+C ``%e``-style exponent (``1e+20``, ``1.5e-07``); float4out also switches to
+the exponent from 1e6 on (src/backend/utils/adt/float.c and
+src/common/f2s.c), so a float4 with exponent 6..14 is rewritten plain.
+
+JSON: canonical JSON (keys sorted by code point, no spaces, numbers as
+trimmed decimals) is built without any helper function (a read-only source
+cannot create one): a recursive CTE lists every node of the ``jsonb`` tree
+with a sortable path, emits one token per node (``{``/``[`` opening, scalar,
+``}``/``]`` closing), and ``string_agg`` joins them in path order. Limits:
+``json`` values are cast to ``jsonb`` first, so a ``json`` text containing
+``\\u0000`` cannot be hashed (PostgreSQL refuses it in ``jsonb``), and arrays
+nested deeper than 10^10 elements per level are not supported.
+"""
+
+from __future__ import annotations
+
+from ferry.catalog.model import DataType, Kind
+
+# exponents have at least two digits: e+20 -> e20, e-07 -> e-7, e+06 -> e6
+_EXP_FIX = "replace(replace(replace({t}, 'e+0', 'e'), 'e+', 'e'), 'e-0', 'e-')"
+_FLOAT4_PLAIN = r"'e\+(0[6-9]|1[0-4])$'"
+_TS = "'YYYY-MM-DD HH24:MI:SS.US'"
+
+
+def normalize(expr: str, dtype: DataType, depth: int = 0) -> str:
+    """SQL (text) rendering ``expr`` of neutral type ``dtype`` canonically.
+
+    ``depth`` makes aliases unique when array items are normalised inside
+    an array's normalisation.
+    """
+    e = f"({expr})"
+    k = dtype.kind
+    if k == Kind.ARRAY:
+        return _array(e, dtype.item or DataType(Kind.TEXT), depth)
+    if k == Kind.JSON:
+        return json_canonical(e, depth)
+    return _SCALAR[k](e)
+
+
+def _float8(e: str) -> str:
+    # via text: a float4 source reads back (psycopg) as the float8 of its text
+    x = f"{e}::text::float8"
+    return _shortest(x, 52, lambda t: _EXP_FIX.format(t=t))
+
+
+def _float4(e: str) -> str:
+    def fast(t: str) -> str:
+        return (f"CASE WHEN {t} ~ {_FLOAT4_PLAIN} THEN trim_scale({t}::numeric)::text "
+                f"ELSE {_EXP_FIX.format(t=t)} END")
+    return _shortest(f"{e}::float4", 23, fast)
+
+
+def _shortest(x: str, bits: int, fast) -> str:
+    """Shortest round-trip text of float ``x`` with ``bits`` mantissa bits.
+
+    PostgreSQL's Ryu (src/common/d2s.c, f2s.c) never picks an interval bound,
+    so for |x| >= 2^bits (integers, where a bound can be a short decimal) it
+    can print one more digit than the shortest string that reads back with
+    round-half-even (what Python's repr and MySQL print): 94241504::real
+    prints ``9.4241504e+07`` while ``94241500`` reads back the same. That
+    branch computes the exact value and both bounds as numerics and takes a
+    bound when it is shorter and the mantissa is even.
+    """
+    t = f"{x}::text"
+    guard = f"abs({x}) >= {2 ** bits}::float8 AND abs({x}) < 'Infinity'::float8"
+    return f"CASE WHEN {guard} THEN {_bound_pick(x, bits, fast('y.t'))} ELSE {fast(t)} END"
+
+
+def _digits(m: str) -> str:
+    return f"length(rtrim(replace(trim_scale({m})::text, '.', ''), '0'))"
+
+
+def _plain_or_exp(m: str) -> str:
+    d = f"rtrim(replace(trim_scale({m})::text, '.', ''), '0')"
+    e10 = f"(length(trunc({m})::text) - 1)"
+    return (f"CASE WHEN {e10} < 15 THEN trim_scale({m})::text ELSE left({d}, 1) || "
+            f"CASE WHEN length({d}) > 1 THEN '.' || substr({d}, 2) ELSE '' END || 'e' || {e10} END")
+
+
+def _bound_pick(x: str, bits: int, fast_t: str) -> str:
+    k = "least(floor(ln(abs(y.x)) / ln(2::float8)), 1023)"  # may be one off near powers of 2
+    e2 = (f"({k}::int + CASE WHEN abs(y.x) / 2 >= power(2::float8, {k}) THEN 1 "
+          f"WHEN abs(y.x) < power(2::float8, {k}) THEN -1 ELSE 0 END)")
+    exact = f"SELECT y.*, abs(y.t::numeric) AS s, {e2} AS e2 FROM (SELECT {x} AS x, {x}::text AS t) y"
+    ulp = f"SELECT z.*, power(2::numeric, z.e2 - {bits}) AS ulp FROM ({exact}) z"
+    xe = "SELECT w.*, round(w.s / w.ulp) * w.ulp AS xe FROM ({}) w".format(ulp)
+    bounds = ("SELECT r.*, r.xe - r.ulp / CASE WHEN r.xe = power(2::numeric, r.e2) THEN 4 ELSE 2 END AS lo, "
+              "r.xe + r.ulp / 2 AS hi, mod(round(r.xe / r.ulp), 2) = 0 AS even FROM ({}) r").format(xe)
+    pick = (f"SELECT p.*, CASE WHEN p.even AND least({_digits('p.lo')}, {_digits('p.hi')}) < {_digits('p.s')} "
+            f"THEN CASE WHEN {_digits('p.lo')} <= {_digits('p.hi')} THEN p.lo ELSE p.hi END END AS pick "
+            f"FROM ({bounds}) p")
+    return (f"(SELECT CASE WHEN q.pick IS NULL THEN {fast_t.replace('y.t', 'q.t')} ELSE "
+            f"CASE WHEN q.x < 0 THEN '-' ELSE '' END || {_plain_or_exp('q.pick')} END FROM ({pick}) q)")
+
+
+_SCALAR = {
+    Kind.BOOLEAN: lambda e: f"{e}::boolean::int::text",
+    Kind.SMALLINT: lambda e: f"{e}::text", Kind.INTEGER: lambda e: f"{e}::text",
+    Kind.BIGINT: lambda e: f"{e}::text", Kind.YEAR: lambda e: f"{e}::text",
+    Kind.DECIMAL: lambda e: f"trim_scale({e}::numeric)::text",
+    Kind.DOUBLE: _float8, Kind.FLOAT: _float4,
+    Kind.CHAR: lambda e: f"rtrim({e}::text, ' ')",
+    Kind.VARCHAR: lambda e: f"{e}::text", Kind.TEXT: lambda e: f"{e}::text",
+    Kind.ENUM: lambda e: f"{e}::text", Kind.INTERVAL: lambda e: f"{e}::text",
+    Kind.BYTES: lambda e: f"encode({e}::bytea, 'hex')",
+    Kind.DATE: lambda e: f"{e}::date::text",
+    Kind.TIME: lambda e: f"to_char({e}::time::interval, 'HH24:MI:SS.US')",
+    Kind.TIMESTAMP: lambda e: f"to_char({e}::timestamp, {_TS})",
+    Kind.TIMESTAMPTZ: lambda e: f"to_char({e}::timestamptz AT TIME ZONE 'UTC', {_TS})",
+    Kind.UUID: lambda e: f"lower({e}::text)",
+    Kind.SET: lambda e: f"array_to_string({e}::text[], ',')",
+}
+
+
+def _array(e: str, item: DataType, depth: int) -> str:
+    x, o = f"ferry_x{depth}", f"ferry_o{depth}"
+    inner = normalize(x, item, depth + 1)
+    agg = (f"(SELECT string_agg(COALESCE({inner}, '\\N'), ',' ORDER BY {o}) "
+           f"FROM unnest({e}) WITH ORDINALITY AS ferry_u{depth}({x}, {o}))")
+    return f"CASE WHEN {e} IS NULL THEN NULL ELSE '{{' || COALESCE({agg}, '') || '}}' END"
+
+
+def json_canonical(e: str, depth: int = 0) -> str:
+    """SQL (text) rendering the JSON/JSONB ``e`` as canonical JSON, nested
+    objects and arrays included (see the module docstring)."""
+    n = f"ferry_j{depth}"
+    container = f"jsonb_typeof({n}.v) IN ('object', 'array')"
+    children = (
+        f"SELECT '1' || o.key, o.value, CASE WHEN o.i > 1 THEN ',' ELSE '' END || to_json(o.key)::text || ':' "
+        f"FROM (SELECT e.key, e.value, row_number() OVER (ORDER BY e.key COLLATE \"C\") AS i "
+        f"FROM jsonb_each(CASE WHEN jsonb_typeof({n}.v) = 'object' THEN {n}.v END) e) o "
+        f"UNION ALL SELECT '1' || lpad(a.i::text, 10, '0'), a.v, CASE WHEN a.i > 1 THEN ',' ELSE '' END "
+        f"FROM jsonb_array_elements(CASE WHEN jsonb_typeof({n}.v) = 'array' THEN {n}.v END) "
+        f"WITH ORDINALITY a(v, i)")
+    tokens = (
+        f"SELECT CASE WHEN {container} THEN {n}.path || '0'::text ELSE {n}.path END AS path, "
+        f"{n}.pre || CASE jsonb_typeof({n}.v) WHEN 'object' THEN '{{' WHEN 'array' THEN '[' "
+        f"WHEN 'number' THEN trim_scale({n}.v::numeric)::text ELSE {n}.v::text END AS tok FROM {n} "
+        f"UNION ALL SELECT {n}.path || '2'::text, CASE jsonb_typeof({n}.v) WHEN 'object' THEN '}}' "
+        f"ELSE ']' END FROM {n} WHERE {container}")
+    return (
+        f"(SELECT string_agg(t.tok, '' ORDER BY t.path COLLATE \"C\") FROM ("
+        f"WITH RECURSIVE {n}(path, v, pre) AS ("
+        f"SELECT ARRAY[]::text[], {e}::jsonb, ''::text UNION ALL "
+        f"SELECT {n}.path || c.k, c.v, c.pre FROM {n} CROSS JOIN LATERAL ({children}) c(k, v, pre)"
+        f") {tokens}) t)")
+
+
+def row_text(parts: list[str]) -> str:
+    """SQL joining normalised texts with ``|`` and NULL as ``\\N``.
+
+    ``||`` rather than ``concat_ws`` because function calls take at most 100
+    arguments (FUNC_MAX_ARGS) and tables can be wider."""
+    if not parts:
+        return "''"
+    return " || '|' || ".join(f"COALESCE({p}, '\\N')" for p in parts)
+
+
+def row_hash(parts: list[str], utf8: bool = True) -> str:
+    """SQL (bigint) of the 60-bit row hash: the first 15 hex digits of the MD5
+    of the row text's UTF-8 bytes. ``utf8`` False converts from the server
+    encoding first."""
+    text = row_text(parts)
+    data = text if utf8 else f"convert_to({text}, 'UTF8')"
+    return f"('x' || substr(md5({data}), 1, 15))::bit(60)::bigint"
