@@ -22,19 +22,23 @@ WHERE s.seqrelid = COALESCE(pg_get_serial_sequence(%s, %s)::regclass, (
 def reset_identity(connector, table: Table, column: str) -> None:
     """``setval`` the sequence of ``table.column`` so that the next value is
     max + 1 (min - 1 for descending sequences), or its start when the table
-    is empty, clamped to the sequence's bounds.
+    is empty, clamped to the sequence's bounds. A column without a sequence
+    generates no values, so there is nothing to reset (no-op).
 
     Args:
         connector: a :class:`ferry.connectors.postgresql.PostgresConnector`.
 
     Raises:
-        TerminalError: the column has no sequence or identity.
+        TerminalError: the table or column does not exist.
     """
     qualified = connector.dialect.qualify(table)
+    if not connector.query("SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = %s "
+                           "AND attnum > 0 AND NOT attisdropped", (qualified, column)):
+        raise TerminalError(f"cannot reset the sequence of {table.qualified}.{column}: no such column",
+                            "check the table and column names")
     rows = connector.query(SEQUENCE_SQL, (qualified, column, qualified, column))
     if not rows:
-        raise TerminalError(f"{table.qualified}.{column} has no sequence or identity to reset",
-                            "check the column name, or drop the identity reset for it")
+        return
     seq, start, increment, low, high = rows[0]
     col = connector.dialect.quote(column)
     if increment > 0:

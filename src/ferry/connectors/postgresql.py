@@ -283,21 +283,22 @@ class PostgresConnector(Connector):
 
     def reset_identity(self, table: Table, column: str) -> None:
         """setval the column's sequence (serial, identity, or the sequence of a
-        ``nextval`` default) so the next value is max + 1 (start when empty).
+        ``nextval`` default) so the next value is max + 1 (start when empty);
+        a no-op for a column without a sequence.
 
         Raises:
-            TerminalError: the column has no sequence.
+            TerminalError: no such table or column.
         """
         reset_identity(self, table, column)
 
     # -- data ----------------------------------------------------------------
-    def _select_sql(self, select: Select, krange: KeyRange, order: bool = True) -> tuple[str, list]:
+    def _select_sql(self, select: Select, krange: KeyRange, portable: bool = True) -> tuple[str, list]:
         pred, params = self.dialect.range_predicate(select.key, krange)
         if select.where:
             pred = f"({pred}) AND ({select.where})"
-        cols = ", ".join(self._read_expr(e, select.table) for e, _ in select.exprs)
+        cols = ", ".join(self._read_expr(e, select.table) if portable else e for e, _ in select.exprs)
         sql = f"SELECT {cols} FROM {self.dialect.qualify(select.table)} WHERE {pred}"
-        if order and select.key:
+        if select.key:
             sql += " ORDER BY " + ", ".join(self.dialect.quote(k) for k in select.key)
         return sql, params
 
@@ -380,8 +381,10 @@ class PostgresConnector(Connector):
     def read_copy(self, select: Select, krange: KeyRange, binary: bool = False) -> Iterator[bytes]:
         """Raw ``COPY (SELECT ...) TO STDOUT`` data blocks (text, or binary
         when ``binary``) of ``select`` in ``krange``, for :meth:`write_copy`
-        on another PostgreSQL connector."""
-        sql, params = self._select_sql(select, krange)
+        on another PostgreSQL connector. The expressions are sent as they
+        are (no portable casts such as money -> numeric), so binary blocks
+        fit a target whose column types are identical."""
+        sql, params = self._select_sql(select, krange, portable=False)
         statement = f"COPY ({sql}) TO STDOUT" + (" (FORMAT binary)" if binary else "")
         return self._copy_out(statement, params)
 
