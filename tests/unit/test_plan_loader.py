@@ -197,29 +197,30 @@ def test_url_without_scheme_and_wrong_version(tmp_path):
     assert found["source"][0] == 2 and "must be a URL" in found["source"][1]
 
 
-@pytest.mark.xfail(strict=True, reason="plan.loader: with a duplicated key YAML keeps the last value "
-                   "but _child() reports the line of the first occurrence (here 1 instead of 3)")
-def test_duplicate_key_problem_points_at_the_value_that_was_used(tmp_path):
+def test_duplicate_key_points_at_the_repeated_key(tmp_path):
     path = write(tmp_path, """
         source: sqlite:///a.db
         target: sqlite:///b.db
         source: not-a-url
     """)
     found = problems_of(path)
-    assert found["source"][0] == 3
+    assert found == {"source": (3, "duplicate key (an earlier value would be ignored)")}
 
 
-@pytest.mark.xfail(strict=True, reason="plan.loader: duplicate keys are accepted silently, the first "
-                   "value is dropped (a second `options:` block wins without a word)")
-def test_duplicate_keys_are_reported(tmp_path):
+def test_duplicate_keys_are_reported_at_every_depth(tmp_path):
     path = write(tmp_path, """
         source: sqlite:///a.db
         target: sqlite:///b.db
         options: {if_exists: fail}
+        tables:
+          - source: a
+            key: [id]
+            key: [other]
         options: {jobs: 2}
     """)
-    with pytest.raises(PlanError):
-        load_plan(path)
+    found = problems_of(path)
+    assert found == {"tables.0.key": (7, "duplicate key (an earlier value would be ignored)"),
+                     "options": (8, "duplicate key (an earlier value would be ignored)")}
 
 
 # -- unreadable files ------------------------------------------------------------
@@ -270,13 +271,13 @@ def test_plan_must_be_a_mapping(tmp_path, text):
     assert info.value.problems == [f"{path}:1: expected keys such as source, target, tables"]
 
 
-@pytest.mark.xfail(strict=True, reason="plan.loader: a plan that is not UTF-8 raises a bare "
-                   "UnicodeDecodeError (not a PlanError): the CLI says `error: UnicodeDecodeError` with exit 1")
 def test_not_utf8(tmp_path):
     path = tmp_path / "plan.yaml"
     path.write_bytes(b"source: sqlite:///\xff.db\ntarget: sqlite:///b.db\n")
-    with pytest.raises(PlanError):
+    with pytest.raises(PlanError) as info:
         load_plan(path)
+    assert info.value.message == f"plan {path} is not UTF-8 text (byte 18)"
+    assert "UTF-8" in info.value.hint
 
 
 # -- ${ENV} references -------------------------------------------------------------
