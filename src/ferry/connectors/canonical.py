@@ -149,6 +149,8 @@ def canonical_text(value, dtype: DataType) -> str | None:
     if value is None:
         return None
     if dtype.kind == Kind.SET:
+        if isinstance(value, str) and value.startswith("["):  # a list stored as JSON (SQLite)
+            value = json.loads(value)
         return value if isinstance(value, str) else ",".join(value)
     if dtype.kind == Kind.ARRAY:
         item = dtype.item or DataType(Kind.TEXT)

@@ -10,7 +10,7 @@ Reading (text protocol, converters keyed by field type):
   rules count such rows with ``MySQLDialect.zero_date_predicate``;
 * DECIMAL -> ``Decimal``; TIME -> ``timedelta`` (may exceed 24 h);
 * JSON -> ``str`` (MariaDB stores JSON as LONGTEXT; MySQL 8 sends it as
-  bytes, decoded here); SET -> the comma-separated ``str`` in stored order;
+  bytes, decoded here); SET -> the ``list`` of its labels in stored order;
 * BIT(1), and integers selected as BOOLEAN (``tinyint(1)``) -> ``bool``;
   BIT(n > 1) and binary strings -> ``bytes``;
 * a JSON array selected as an ARRAY (MySQL stores arrays as JSON) -> ``list``.
@@ -63,6 +63,7 @@ def row_fixer(description, kinds: Sequence[Kind] = ()) -> Callable[[tuple], tupl
              if d[1] == FIELD_TYPE.BIT and d[3] == 1}
     fixes.update({i: _to_bool for i, k in enumerate(kinds) if k == Kind.BOOLEAN})
     fixes.update({i: _json_to_list for i, k in enumerate(kinds) if k == Kind.ARRAY})
+    fixes.update({i: _set_to_list for i, k in enumerate(kinds) if k == Kind.SET})
     if not fixes:
         return None
 
@@ -84,6 +85,13 @@ def _to_bool(value):
 
 def _json_to_list(value):
     return json.loads(value, parse_float=Decimal) if isinstance(value, (str, bytes)) else value
+
+
+def _set_to_list(value):
+    """A SET's comma text as the portable list of labels (``''`` -> ``[]``)."""
+    if isinstance(value, bytes):
+        value = value.decode()
+    return value.split(",") if isinstance(value, str) and value else ([] if value == "" else value)
 
 
 def _aware_to_utc(value):

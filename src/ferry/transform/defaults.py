@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import sqlglot
 
+from ferry.catalog.model import Kind
+
 _SQLGLOT = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 
 
-def translate_default(text: str, source: str, target: str) -> str | None:
-    """The default ``text`` rewritten for ``target``, or None when it cannot be
-    carried over (sequence calls, engine-specific functions, parse errors)."""
+def translate_default(text: str, source: str, target: str, kind=None) -> str | None:
+    """The default ``text`` rewritten for ``target`` (a column of neutral
+    ``kind``), or None when it cannot be carried over (sequence calls, zero
+    dates, engine-specific functions, parse errors)."""
     text = text.strip()
-    if "nextval(" in text.lower():
+    if "nextval(" in text.lower() or text.strip("'").startswith("0000-00-00"):
         return None
+    if kind == Kind.BOOLEAN and text.strip("'") in ("0", "1", "b'0", "b'1"):
+        truth = text.strip("'").endswith("1")
+        return ("TRUE" if truth else "FALSE") if target == "postgresql" else ("1" if truth else "0")
     if source == target:
         return text
     try:

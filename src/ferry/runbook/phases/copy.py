@@ -76,29 +76,36 @@ class CopyPhase(Phase):
 
     def complete(self, ctx: RunContext) -> None:
         if ctx.plan.options.create_indexes:
+            for table in ctx.tables:  # every key first: foreign keys need their parent's
+                self._run_steps(ctx, table.name, self._key_steps(ctx, table))
             for table in ctx.tables:
-                self._finish_table(ctx, table)
+                self._run_steps(ctx, table.name, self._foreign_key_steps(ctx, table))
         for table in ctx.tables:
             for col in table.target.columns:
                 if col.identity:
                     ctx.target.reset_identity(table.target, col.name)
         ctx.target.commit()
 
-    def _finish_table(self, ctx: RunContext, table) -> None:
-        tgt = ctx.target
-        d = tgt.dialect
+    def _key_steps(self, ctx: RunContext, table) -> list[tuple[str, str]]:
+        d = ctx.target.dialect
         steps = []
         if table.target.primary_key and d.primary_key_after_load:
             steps.append(("pk", primary_key_sql(table.target, d)))
         for idx in table.target.uniques + table.target.indexes:
             name = shorten_identifier(f"{table.target.name}_{idx.name}", d.max_identifier_length)
             steps.append((f"index:{idx.name}", index_sql(table.target, idx, d, name)))
-        if not getattr(d, "foreign_keys_inline", False):
-            parents = {t.target.name: t.target for t in ctx.tables}
-            for fk in table.target.foreign_keys:
-                name = shorten_identifier(f"{table.target.name}_{fk.name}", d.max_identifier_length)
-                steps.append((f"fk:{fk.name}", foreign_key_sql(table.target, fk, parents[fk.ref_table], d, name)))
-        self._run_steps(ctx, table.name, steps)
+        return steps
+
+    def _foreign_key_steps(self, ctx: RunContext, table) -> list[tuple[str, str]]:
+        d = ctx.target.dialect
+        if getattr(d, "foreign_keys_inline", False):
+            return []
+        parents = {t.target.name: t.target for t in ctx.tables}
+        steps = []
+        for fk in table.target.foreign_keys:
+            name = shorten_identifier(f"{table.target.name}_{fk.name}", d.max_identifier_length)
+            steps.append((f"fk:{fk.name}", foreign_key_sql(table.target, fk, parents[fk.ref_table], d, name)))
+        return steps
 
     def _run_steps(self, ctx: RunContext, table: str, steps: list[tuple[str, str]]) -> None:
         done = {a.id for a in ctx.journal.actions(ctx.run_id, "constraints") if a.status == "done"}

@@ -63,7 +63,7 @@ class SchemaPhase(Phase):
         for col in table.target.columns:
             if col.default is None or col.identity:
                 continue
-            text = translate_default(col.default, ctx.source.dialect.name, ctx.target.dialect.name)
+            text = translate_default(col.default, ctx.source.dialect.name, ctx.target.dialect.name, col.type.kind)
             if text is None:
                 ctx.note(f"default of {table.target.qualified}.{col.name} not migrated: {col.default}")
             else:
