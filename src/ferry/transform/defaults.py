@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import sqlglot
 
 from ferry.catalog.model import Kind
 
+# a PostgreSQL cast suffix (``'G'::mpaa_rating``, ``'{}'::text[]``): the target column may
+# have another type (enums become text), and assignment casts do the rest
+_CAST = re.compile(r"::(?:\"[^\"]+\"|[A-Za-z_][\w.]*)(?:\s+(?:varying|precision|with(?:out)? time zone))?"
+                   r"(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])*")
 _SQLGLOT = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 
 
@@ -20,7 +26,8 @@ def translate_default(text: str, source: str, target: str, kind=None) -> str | N
         truth = text.strip("'").endswith("1")
         return ("TRUE" if truth else "FALSE") if target == "postgresql" else ("1" if truth else "0")
     if source == target:
-        return text
+        retyped = kind in (Kind.ENUM, Kind.SET, Kind.TEXT, Kind.VARCHAR, Kind.CHAR)
+        return _CAST.sub("", text) if target == "postgresql" and retyped else text
     try:
         out = sqlglot.transpile(text, read=_SQLGLOT[source], write=_SQLGLOT[target])[0]
     except Exception:  # sqlglot raises several error types for dialect gaps
