@@ -45,6 +45,7 @@ SESSION_SQL = ("SET TimeZone = 'UTC'; SET extra_float_digits = 1; SET DateStyle 
                "SET idle_in_transaction_session_timeout = 0")
 READ_ONLY_SQL = "SET default_transaction_read_only = on"
 SNAPSHOT_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+COPY_BLOCK_BYTES = 1 << 20
 
 
 class PostgresDialect(Dialect):
@@ -292,13 +293,14 @@ class PostgresConnector(Connector):
         reset_identity(self, table, column)
 
     # -- data ----------------------------------------------------------------
-    def _select_sql(self, select: Select, krange: KeyRange, portable: bool = True) -> tuple[str, list]:
+    def _select_sql(self, select: Select, krange: KeyRange, portable: bool = True,
+                    ordered: bool = True) -> tuple[str, list]:
         pred, params = self.dialect.range_predicate(select.key, krange)
         if select.where:
             pred = f"({pred}) AND ({select.where})"
         cols = ", ".join(self._read_expr(e, select.table) if portable else e for e, _ in select.exprs)
         sql = f"SELECT {cols} FROM {self.dialect.qualify(select.table)} WHERE {pred}"
-        if select.key:
+        if ordered and select.key:
             sql += " ORDER BY " + ", ".join(self.dialect.quote(k) for k in select.key)
         return sql, params
 
@@ -383,16 +385,23 @@ class PostgresConnector(Connector):
         when ``binary``) of ``select`` in ``krange``, for :meth:`write_copy`
         on another PostgreSQL connector. The expressions are sent as they
         are (no portable casts such as money -> numeric), so binary blocks
-        fit a target whose column types are identical."""
-        sql, params = self._select_sql(select, krange, portable=False)
+        fit a target whose column types are identical. Rows come in scan
+        order (no ORDER BY: a sort or index scan costs ~1 s per million rows)."""
+        sql, params = self._select_sql(select, krange, portable=False, ordered=False)
         statement = f"COPY ({sql}) TO STDOUT" + (" (FORMAT binary)" if binary else "")
         return self._copy_out(statement, params)
 
     def _copy_out(self, statement: str, params: list) -> Iterator[bytes]:
         with self._errors("COPY TO STDOUT"):
             with self._live().cursor() as cur, cur.copy(statement, params or None) as copy:
-                for block in copy:
-                    yield bytes(block)
+                buffer = bytearray()
+                for message in copy:  # one row per message: coalesce them
+                    buffer += message
+                    if len(buffer) >= COPY_BLOCK_BYTES:
+                        yield bytes(buffer)
+                        buffer.clear()
+                if buffer:
+                    yield bytes(buffer)
 
     def write_copy(self, table: Table, columns: Sequence[str], blocks: Iterable[bytes],
                    binary: bool = False) -> None:
