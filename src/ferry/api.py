@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from ferry.connectors import open_connector
 from ferry.engines.validate import TableResult
+from ferry.errors import InputError
 from ferry.plan.loader import load_plan
 from ferry.plan.model import Plan
 from ferry.runbook.phase import RunContext
@@ -60,9 +63,23 @@ class RunSummary:
 
 
 def plan_from_urls(source: str, target: str, include=(), exclude=(), **options) -> Plan:
-    """A plan copying every table (filtered by name patterns) with default rules."""
+    """A plan copying every table (filtered by name patterns) with default rules.
+
+    Raises:
+        InputError: an option is out of range (e.g. ``chunk_rows=0``).
+    """
     opts = {k: v for k, v in options.items() if v is not None}
-    return Plan(source=source, target=target, include=list(include), exclude=list(exclude), options=opts)
+    return validated(Plan, dict(source=source, target=target, include=list(include),
+                                exclude=list(exclude), options=opts))
+
+
+def validated(model, data: dict):
+    """``model.model_validate(data)``, with errors as one-line :class:`InputError`."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise InputError(f"invalid option: {problems}", "see `ferry run --help`") from None
 
 
 def state_path(plan: Plan, plan_file: str | Path | None = None) -> Path:
@@ -76,10 +93,10 @@ def state_path(plan: Plan, plan_file: str | Path | None = None) -> Path:
 
 
 @contextmanager
-def _connected(plan: Plan):
+def _connected(plan: Plan, *, target_read_only: bool = False):
     source = open_connector(plan.source, read_only=True)
     try:
-        target = open_connector(plan.target, read_only=False)
+        target = _open_target(plan.target, target_read_only)
     except BaseException:
         source.close()
         raise
@@ -88,6 +105,17 @@ def _connected(plan: Plan):
     finally:
         source.close()
         target.close()
+
+
+def _open_target(url: str, read_only: bool):
+    """The target connector; read-only ones (dry runs, verify) never create a
+    missing SQLite file: they see an empty in-memory database instead."""
+    parsed = parse_url(url)
+    if read_only and parsed.engine == "sqlite" and not Path(parsed.database).exists():
+        from ferry.connectors.sqlite import SQLiteConnector
+
+        return SQLiteConnector(replace(parsed, database=":memory:"), read_only=False)
+    return open_connector(parsed, read_only=read_only)
 
 
 def _phases(plan: Plan) -> list:
@@ -106,21 +134,31 @@ def run(plan: Plan, *, plan_file=None, events: Events | None = None, dry_run: bo
             failed verification (exit 1). The journal records it either way.
     """
     events = events or Events()
+    if dry_run:
+        return _dry_run(plan, events)
     journal = Journal(state_path(plan, plan_file))
     try:
         journal.lock()
         with _connected(plan) as (source, target):
-            return _run(plan, journal, source, target, events, dry_run)
+            return _run(plan, journal, source, target, events)
     finally:
         journal.close()
 
 
-def _run(plan, journal, source, target, events, dry_run):
+def _dry_run(plan: Plan, events: Events) -> list[tuple[str, list[str]]]:
+    """Every phase's actions and problems; opens the target read-only, writes nothing."""
+    journal = Journal(":memory:")
+    try:
+        with _connected(plan, target_read_only=True) as (source, target):
+            ctx = RunContext(plan, source, target, journal, "dry-run", events)
+            PreflightPhase().start(ctx)
+            return Runner(_phases(plan)).dry_run(ctx)
+    finally:
+        journal.close()
+
+
+def _run(plan, journal, source, target, events):
     resume_id = journal.resumable_run(plan.identity())
-    if dry_run:
-        ctx = RunContext(plan, source, target, journal, "dry-run", events, resumed=bool(resume_id))
-        PreflightPhase().start(ctx)
-        return Runner(_phases(plan)).dry_run(ctx)
     run_id = resume_id or journal.start_run(plan.identity(), plan.name or "", source.url.redacted(),
                                             target.url.redacted())
     if resume_id:
@@ -167,7 +205,7 @@ def verify(plan: Plan, *, plan_file=None, events: Events | None = None) -> list[
     path = state_path(plan, plan_file)
     journal = Journal(path if path.exists() else ":memory:")
     try:
-        with _connected(plan) as (source, target):
+        with _connected(plan, target_read_only=True) as (source, target):
             last = journal.last_run() if path.exists() else None
             run_id = last["id"] if last else "verify"
             ctx = RunContext(plan, source, target, journal, run_id, events)

@@ -32,7 +32,9 @@ def _plan(plan_file, source, target, tables=(), exclude=(), **options):
         plan = api.load_plan(plan_file)
         if source or target:
             raise InputError("give either a plan file or --source/--target, not both")
-        merged = plan.options.model_copy(update=options)
+        from ferry.plan.model import Options
+
+        merged = api.validated(Options, {**plan.options.model_dump(), **options})
         update = {"options": merged}
         if tables:
             update["include"] = _split(tables)

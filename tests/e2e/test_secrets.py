@@ -235,8 +235,6 @@ def test_init_keeps_env_references(tmp_path, source, canary_user, monkeypatch):
     assert_no_canary(tmp_path, *texts_of(result))
 
 
-@pytest.mark.xfail(strict=True, reason="report/init.py render_plan writes the --source/--target URLs "
-                   "verbatim into the printed plan: a password given in the URL appears on stdout")
 def test_init_does_not_print_a_literal_password(tmp_path, source, canary_user):
     result = ferry("init", "--source", source, "--target", canary_user["url"], "--tables", TABLES)
     assert result.exit_code == 0, result.output

@@ -183,8 +183,6 @@ def test_time_from_timedelta_beyond_24_hours():
     assert canonical_text(dt.timedelta(hours=838, minutes=59, seconds=59), t(Kind.TIME)) == "838:59:59.000000"
 
 
-@pytest.mark.xfail(strict=True, reason="canonical._time_text floors negative timedeltas: MySQL TIME "
-                   "'-01:30:00' (timedelta(hours=-1, minutes=-30)) renders as '-2:30:00.000000'")
 def test_negative_time_from_timedelta():
     value = dt.timedelta(hours=-1, minutes=-30)
     assert canonical_text(value, t(Kind.TIME)) == "-01:30:00.000000"

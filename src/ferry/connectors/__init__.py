@@ -8,10 +8,32 @@ from ferry.errors import InputError
 from ferry.secrets import DatabaseURL, parse_url
 
 _MODULES = {
-    "postgresql": ("ferry.connectors.postgresql", "PostgresConnector", "postgresql"),
-    "mysql": ("ferry.connectors.mysql", "MySQLConnector", "mysql"),
-    "sqlite": ("ferry.connectors.sqlite", "SQLiteConnector", None),
+    "postgresql": ("ferry.connectors.postgresql", "PostgresConnector"),
+    "mysql": ("ferry.connectors.mysql", "MySQLConnector"),
+    "sqlite": ("ferry.connectors.sqlite", "SQLiteConnector"),
 }
+_DIALECTS = {"postgresql": ("ferry.connectors.postgresql", "PostgresDialect"),
+             "mysql": ("ferry.connectors.mysql_dialect", "MySQLDialect"),
+             "sqlite": ("ferry.connectors.sqlite", "SQLiteDialect")}
+
+
+def dialect_for(url: str | DatabaseURL):
+    """The engine's :class:`~ferry.connectors.base.Dialect`, without connecting
+    (for rendering plans; a live connector's dialect knows the server version)."""
+    parsed = parse_url(url) if isinstance(url, str) else url
+    module_name, class_name = _DIALECTS[parsed.engine]
+    return getattr(_import(module_name, parsed.engine), class_name)()
+
+
+def _import(module_name: str, engine: str):
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("ferry"):
+            raise
+        extra = "all" if engine == "sqlite" else engine
+        raise InputError(f"the {engine} driver is not installed ({exc.name})",
+                         f"pip install 'ferry[{extra}]'") from None
 
 
 def open_connector(url: str | DatabaseURL, *, read_only: bool):
@@ -26,12 +48,5 @@ def open_connector(url: str | DatabaseURL, *, read_only: bool):
         ConnectionFailed: the database cannot be reached or refuses the login.
     """
     parsed = parse_url(url) if isinstance(url, str) else url
-    module_name, class_name, extra = _MODULES[parsed.engine]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("ferry"):
-            raise
-        raise InputError(f"the {parsed.engine} driver is not installed ({exc.name})",
-                         f"pip install 'ferry[{extra}]'") from None
-    return getattr(module, class_name)(parsed, read_only=read_only)
+    module_name, class_name = _MODULES[parsed.engine]
+    return getattr(_import(module_name, parsed.engine), class_name)(parsed, read_only=read_only)

@@ -87,9 +87,10 @@ def _json_dump(data) -> str:
 
 
 def _time_text(value) -> str:
-    if isinstance(value, dt.timedelta):
+    if isinstance(value, dt.timedelta):  # MySQL TIME: may be negative or over 24 h
+        sign, value = ("-", -value) if value < dt.timedelta(0) else ("", value)
         total = value.days * 86400 + value.seconds
-        return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}.{value.microseconds:06d}"
+        return f"{sign}{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}.{value.microseconds:06d}"
     if isinstance(value, str):
         value = dt.time.fromisoformat(value)
     return value.strftime("%H:%M:%S.%f")

@@ -121,7 +121,7 @@ def connect_error(exc: BaseException, url) -> FerryError:
     if code in UNREACHABLE:
         return ConnectionFailed(f"cannot reach MySQL at {where} ({message})",
                                 "check that the server runs and the host and port in the URL are right")
-    if code == 1045:
+    if code in (1045, 1698):  # MariaDB answers some bad logins with 1698 (access denied for user)
         return ConnectionFailed(f"MySQL at {where} refused the login of user {url.user!r} ({message})",
                                 "check the user and password in the URL (or the MYSQL_PWD variable)")
     if code == 1049:

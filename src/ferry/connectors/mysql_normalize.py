@@ -16,8 +16,11 @@ Engine behaviour these builders rely on (checked on MariaDB 10.11):
   which loses information (``1234567`` prints ``1234570``; the example table
   of https://mariadb.com/kb/en/float/ shows ``1234567890`` as ``1234570000``).
   Readers therefore select ``CAST(col AS DOUBLE)``, and the float32 rendering
-  searches the shortest of 6..9 significant digits that reads back as the same
-  float32 with ``CAST(... AS FLOAT)`` (MariaDB >= 10.4.5, MySQL >= 8.0.17).
+  searches the shortest of 6..9 significant digits (1..9 for subnormals) that
+  reads back as the same float32 with ``CAST(... AS FLOAT)`` (MariaDB >=
+  10.4.5, MySQL >= 8.0.17). It is about 9 KB of SQL per FLOAT column.
+* Only checked on MariaDB: MySQL 8 may print doubles in exponent form inside
+  the plain range; such text is passed through unchanged.
 * ``JSON_NORMALIZE`` (MariaDB >= 10.7) sorts keys and removes spaces but prints
   every number as ``d.dddEn``; :func:`json_text` rewrites those into plain
   decimals for exponents within +-40 and leaves string contents untouched.

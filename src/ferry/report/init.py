@@ -2,35 +2,46 @@
 
 from __future__ import annotations
 
-import yaml
+import json
+import re
 
-from ferry.connectors import open_connector
+from ferry.connectors import dialect_for, open_connector
 from ferry.plan.model import Plan
 from ferry.transform.mapping import resolve
 
+_PASSWORD = re.compile(r"^([a-z][a-z0-9+]*://[^:/@\s]*):([^\s/]*)@", re.IGNORECASE)
+
 
 def _scalar(value: str) -> str:
-    """``value`` as a one-line YAML scalar (quoted when YAML needs it)."""
-    return yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix("...").strip()
+    """``value`` as a double-quoted YAML scalar (JSON strings are valid YAML,
+    safe in flow mappings where ``,`` and ``:`` are special)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _without_password(url: str, side: str) -> str:
+    """``url`` with a literal password replaced by a ``${FERRY_<SIDE>_PASSWORD}``
+    reference (``${ENV}`` references are kept as written)."""
+    match = _PASSWORD.match(url)
+    if not match or match.group(2).startswith("${"):
+        return url
+    return _PASSWORD.sub(rf"\1:${{FERRY_{side}_PASSWORD}}@", url, count=1)
 
 
 def render_plan(plan: Plan, source_url: str, target_url: str) -> str:
     """The YAML text of a plan listing every table, its key, and each column's
     target type with the casting rule that chose it (as a comment)."""
     source = open_connector(plan.source, read_only=True)
-    target = open_connector(plan.target, read_only=False)
     try:
         catalog = source.introspect(plan.include, plan.exclude)
-        tables = resolve(plan, catalog, source.dialect, target.dialect)
+        tables = resolve(plan, catalog, source.dialect, dialect_for(plan.target))
     finally:
         source.close()
-        target.close()
     lines = [
         "# ferry migration plan, written by `ferry init`. Edit it, then: ferry run <this file>",
         "# Every key is documented by `ferry plan-schema`.",
         "version: 1",
-        f"source: {_scalar(source_url)}   # passwords: use ${{ENV}} references",
-        f"target: {_scalar(target_url)}",
+        f"source: {_scalar(_without_password(source_url, 'SOURCE'))}   # passwords: ${{ENV}} references",
+        f"target: {_scalar(_without_password(target_url, 'TARGET'))}",
         "options:",
         "  jobs: 0            # parallel workers; 0 = CPU cores",
         "  chunk_rows: 100000 # rows per chunk (unit of copy, resume and checksum)",
