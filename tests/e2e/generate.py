@@ -44,7 +44,7 @@ _PG_ITEMS = """CREATE TABLE items (id integer PRIMARY KEY, grp integer NOT NULL,
   label varchar(40) NOT NULL, note text)"""
 _PG_FILL = """INSERT INTO items SELECT i, i % 97, 'item-' || i,
   CASE WHEN i % 10 = 0 THEN NULL ELSE 'note ' || (i * 7 % 1000) || CASE WHEN i % 2 = 1 THEN ' é' ELSE '' END END
-FROM generate_series(1, %s) AS i"""
+FROM generate_series(1, {n}) AS i"""
 _MYSQL_ITEMS = """CREATE TABLE items (id int PRIMARY KEY, grp int NOT NULL,
   label varchar(40) NOT NULL, note text) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"""
 _MYSQL_FILL = """INSERT INTO items SELECT seq, seq % 97, CONCAT('item-', seq),
@@ -131,10 +131,26 @@ def make_items(url: str, n: int) -> None:
     elif kind == "postgresql":
         with connect(url) as conn:
             conn.execute(_PG_ITEMS)
-            conn.execute(_PG_FILL, (n,))
+            conn.execute(_PG_FILL.format(n=int(n)))
             conn.execute("ANALYZE items")
     else:
         execute(url, _MYSQL_ITEMS, _MYSQL_FILL.format(n=int(n)), "ANALYZE TABLE items")
+
+
+def make_keyless(url: str, n: int) -> None:
+    """Create table ``events_log`` (no primary key: ``seq``, ``msg``) with ``n`` rows,
+    every row twice when ``seq`` is a multiple of 1000 (duplicates a keyless table may hold)."""
+    kind = engine(url)
+    create = "CREATE TABLE events_log (seq integer NOT NULL, msg varchar(30))"
+    if kind == "sqlite":
+        fill = ("WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {n}) "
+                "INSERT INTO events_log SELECT i, 'event ' || i FROM s")
+    elif kind == "postgresql":
+        fill = "INSERT INTO events_log SELECT i, 'event ' || i FROM generate_series(1, {n}) AS i"
+    else:
+        fill = "INSERT INTO events_log SELECT seq, CONCAT('event ', seq) FROM seq_1_to_{n}"
+    dup = "INSERT INTO events_log SELECT seq, msg FROM events_log WHERE seq % 1000 = 0"
+    execute(url, create, fill.format(n=int(n)), dup)
 
 
 def expected_item(i: int) -> tuple:
