@@ -425,6 +425,10 @@ def test_read_streams_batches_by_key_range(pg):
     values = [r[2] for b in batches for r in b]
     assert values == list(range(105, 205))
     assert pg.count(table, table.primary_key, KeyRange((10, "5"), (20, "5"))) == 100
+    modulo = Select(table, (('"v" % 7', DataType(Kind.INTEGER)),), key=("a", "b"), where="b LIKE '1%'")
+    assert [r[0] for r in _rows(pg, modulo, KeyRange((10, "0"), (12, "0")))] == [101 % 7, 111 % 7]
+    assert pg.checksum(modulo, KeyRange((10, "0"), (12, "0"))).count == 2
+    assert len(pg.row_hashes(modulo, KeyRange((10, "0"), None))) == 90
     stream = pg.read(select, KeyRange(), 7)
     assert len(next(stream)) == 7
     stream.close()  # abandoning a stream ends its cursor and transaction
@@ -449,6 +453,11 @@ def test_exported_snapshot_is_shared_by_clones(pg, pg_url):
         with pytest.raises(TerminalError, match="cannot join snapshot"):
             source.use_snapshot(snapshot)
         assert source.query("SELECT count(*) FROM t") == [(2,)]
+        pg.execute("INSERT INTO t VALUES (3)")
+        with pytest.raises(TerminalError, match="write transaction is open"):
+            pg.export_snapshot()
+        pg.commit()
+        assert pg.query("SELECT count(*) FROM t") == [(3,)]
     finally:
         clone.close()
         source.close()

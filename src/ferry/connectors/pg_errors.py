@@ -128,7 +128,7 @@ def connect_error(exc: BaseException, url: DatabaseURL) -> FerryError:
     if any(s in low for s in _BUSY):
         return TransientError(f"{where} is not accepting connections now: {detail}",
                               "wait for the server and retry")
-    if "database" in low and "does not exist" in low:
+    if 'database "' in low and "does not exist" in low:
         return ConnectionFailed(f"database {url.database!r} does not exist on {where}",
                                 "create it (CREATE DATABASE ...) or fix the database name in the URL")
     if any(s in low for s in _LOGIN):

@@ -70,17 +70,21 @@ class PostgresDialect(Dialect):
         return '"' + identifier.replace('"', '""') + '"'
 
     def range_predicate(self, key: Sequence[str], krange: KeyRange) -> tuple[str, list]:
-        """Row-value comparisons ``(a, b) >= (%s, %s) AND (a, b) < (%s, %s)``,
-        which a btree index on the key serves directly; ``TRUE`` when unbounded."""
-        parts, params = [], []
+        """Row-value comparisons ``(a, b) >= (1, 'x') AND (a, b) < (9, 'y')``,
+        which a btree index on the key serves directly; ``TRUE`` when unbounded.
+
+        Bounds are inlined as escaped literals (``psycopg.sql.Literal``) and
+        the parameter list is always empty, so a ``%`` in an expression of the
+        same statement (``id % 10``) never meets placeholder processing.
+        """
+        parts = []
         lhs = ", ".join(self.quote(k) for k in key)
         for bound, op in ((krange.lower, ">="), (krange.upper, "<")):
             if bound is None:
                 continue
-            marks = ", ".join(["%s"] * len(bound))
-            parts.append(f"({lhs}) {op} ({marks})" if len(key) > 1 else f"{lhs} {op} %s")
-            params.extend(bound)
-        return (" AND ".join(parts) if parts else "TRUE"), params
+            values = ", ".join(pgsql.Literal(v).as_string(None) for v in bound)
+            parts.append(f"({lhs}) {op} ({values})" if len(key) > 1 else f"{lhs} {op} {values}")
+        return (" AND ".join(parts) if parts else "TRUE"), []
 
     def normalize(self, expr: str, dtype: DataType) -> str:
         """Canonical text SQL; see :mod:`ferry.connectors.pg_normalize`."""
@@ -128,7 +132,11 @@ class PostgresConnector(Connector):
         encoding = self._conn.info.parameter_status("server_encoding") or b"UTF8"
         self.dialect = PostgresDialect(utf8=encoding.upper() == b"UTF8")
         if snapshot:
-            self.use_snapshot(snapshot)
+            try:
+                self.use_snapshot(snapshot)
+            except BaseException:
+                self.close()
+                raise
 
     # -- session -------------------------------------------------------------
     def _connect(self) -> psycopg.Connection:
@@ -227,7 +235,12 @@ class PostgresConnector(Connector):
 
     def export_snapshot(self) -> str:
         """Begin a REPEATABLE READ READ ONLY transaction and return
-        ``pg_export_snapshot()``; it lives until commit/rollback/close."""
+        ``pg_export_snapshot()``; it lives until commit/rollback/close.
+
+        Raises:
+            TerminalError: a write transaction is open (it would be lost).
+        """
+        self._refuse_open_writes("export a snapshot")
         self.rollback()
         with self._errors("export snapshot"):
             conn = self._live()
@@ -242,8 +255,10 @@ class PostgresConnector(Connector):
         READ READ ONLY transaction.
 
         Raises:
-            TerminalError: the snapshot is unknown or its exporter has ended.
+            TerminalError: the snapshot is unknown or its exporter has ended,
+                or a write transaction is open.
         """
+        self._refuse_open_writes("join a snapshot")
         self.rollback()
         conn = self._live()
         try:
@@ -259,6 +274,11 @@ class PostgresConnector(Connector):
                                 "the exporting session must still be open in its transaction") from exc
         self._snapshot, self._exporter = snapshot, False
 
+    def _refuse_open_writes(self, what: str) -> None:
+        if self._tx and not self.read_only and not self._snapshot:
+            raise TerminalError(f"cannot {what} while a write transaction is open",
+                                "commit or roll back first")
+
     # -- schema --------------------------------------------------------------
     def introspect(self, include: Sequence[str] = (), exclude: Sequence[str] = ()) -> Catalog:
         """Every user table of every non-system schema; see
@@ -266,14 +286,17 @@ class PostgresConnector(Connector):
         return Introspector(self.query, include, exclude).run()
 
     def execute(self, sql: str, params: Sequence = ()) -> None:
-        """Run one statement; a writer runs it inside its transaction."""
+        """Run one statement; a writer runs it inside its transaction. With
+        ``params`` (``%s`` placeholders) a literal ``%`` is written ``%%``."""
         with self._errors():
             if not self.read_only:
                 self._begin()
             self._live().execute(sql, params or None)
 
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
-        """All rows of ``sql`` as tuples of portable values ([] without a result)."""
+        """All rows of ``sql`` as tuples of portable values ([] without a result).
+        With ``params`` (``%s`` placeholders) a literal ``%`` is written ``%%``;
+        without, the SQL is sent as it is."""
         with self._errors():
             cur = self._live().execute(sql, params or None)
             return cur.fetchall() if cur.description else []
