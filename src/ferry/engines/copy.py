@@ -107,10 +107,17 @@ class CopyEngine:
             tgt.commit()
         except BaseException:
             _quietly(tgt.rollback)
-            _quietly(src.rollback)
+            self._end_read(src)
             raise
-        _quietly(src.rollback)
+        self._end_read(src)
         return rows, rejects
+
+    @staticmethod
+    def _end_read(src: Connector) -> None:
+        """End the source's read transaction, unless it is the shared snapshot
+        that the next chunks of this worker must still read from."""
+        if not src.dialect.shared_snapshot:
+            _quietly(src.rollback)
 
     def _clear(self, tgt: Connector, table: ResolvedTable, krange: KeyRange) -> None:
         if table.key:
@@ -119,6 +126,11 @@ class CopyEngine:
             tgt.truncate(table.target)
 
     def _stream(self, src, tgt, table: ResolvedTable, krange: KeyRange, rejects: list[dict]) -> int:
+        binary = native_copy_format(table, src, tgt)
+        if binary is not None:
+            copied = self._stream_native(src, tgt, table, krange, binary)
+            if copied is not None:
+                return copied
         columns = [c.name for c in table.target.columns]
         key_pos = _key_positions(table)
         written = 0
@@ -128,6 +140,21 @@ class CopyEngine:
             rejects.extend(_reject_record(r, key_pos, columns) for r in refused)
             self.events.emit("RowsCopied", table=table.name, rows=len(batch))
         return written
+
+    def _stream_native(self, src, tgt, table: ResolvedTable, krange: KeyRange, binary: bool) -> int | None:
+        """PostgreSQL -> PostgreSQL: stream COPY TO STDOUT into COPY FROM STDIN
+        (no row passes through Python). None when the target refused data: the
+        chunk then takes the row path, which isolates the rejects."""
+        columns = [c.name for c in table.target.columns]
+        tgt.savepoint("ferry_native")
+        try:
+            tgt.write_copy(table.target, columns, src.read_copy(table.read, krange, binary), binary)
+        except RejectError:
+            tgt.rollback_to("ferry_native")
+            return None
+        count = tgt.count(table.target, table.hash_target.key, krange)
+        self.events.emit("RowsCopied", table=table.name, rows=count)
+        return count
 
     def _filtered_rejects(self, src, table: ResolvedTable, krange: KeyRange) -> list[dict]:
         """Rows a casting rule rejects (e.g. zero dates with ``zero_dates: reject``)."""
@@ -139,6 +166,28 @@ class CopyEngine:
             for batch in src.read(select, krange, self.settings.batch_rows):
                 out.extend(_reject_record(Reject(row, reason, column), key_pos, columns) for row in batch)
         return out
+
+
+# PostgreSQL types whose COPY binary form is the same on both sides of an identity cast
+_BINARY_SAFE = ("smallint", "integer", "bigint", "numeric", "real", "double precision", "text",
+                "character varying", "character", "bytea", "date", "time without time zone",
+                "timestamp without time zone", "timestamp with time zone", "boolean", "uuid",
+                "json", "jsonb", "interval")
+
+
+def native_copy_format(table: ResolvedTable, src: Connector, tgt: Connector) -> bool | None:
+    """True (binary) when ``table`` can take the native COPY path, else None.
+
+    Needs PostgreSQL on both sides, every column read as itself (no casting
+    expression, no filter), and only built-in types whose binary form the
+    target reads unchanged (enums, domains, arrays, money take the row path)."""
+    if not (src.dialect.name == tgt.dialect.name == "postgresql") or table.read.where:
+        return None
+    for (expr, _), col in zip(table.read.exprs, table.casts):
+        native = table.source.column(col.source).type.native.split("(")[0].strip()
+        if expr != src.dialect.quote(col.source) or native not in _BINARY_SAFE:
+            return None
+    return True
 
 
 def write_isolating(tgt: Connector, table, columns: list[str], rows: list[tuple]) -> list[Reject]:
