@@ -136,6 +136,7 @@ def kill_resume_and_prove(cwd: Path, source: str, target: str, rows: int = ROWS)
     assert after.get("done", 0) >= at_kill["done"]
     assert g.journal_query(journal, "SELECT status FROM runs") == [("running",)]
     assert 0 < g.count(target, "items") < rows
+    _assert_status_after_kill(journal, source, target, rows // CHUNK_ROWS)
     _forget_one_done_chunk(journal)
 
     resumed = g.cli(*_copy_args(source, target, "--no-verify"))
@@ -151,6 +152,17 @@ def kill_resume_and_prove(cwd: Path, source: str, target: str, rows: int = ROWS)
     keyless = [sorted(g.rows(url, "events_log", ("seq", "msg"), key="seq")) for url in (source, target)]
     assert len(keyless[1]) == KEYLESS_TOTAL and keyless[0] == keyless[1]
     assert_verify_passes(cwd, source, target, {"items": rows, "events_log": KEYLESS_TOTAL})
+
+
+def _assert_status_after_kill(journal: Path, source: str, target: str, item_chunks: int) -> None:
+    """``ferry status`` shows the killed run as running, with the journal's chunks done of all."""
+    done = g.journal_query(journal, "SELECT COUNT(*) FROM actions WHERE phase = 'copy' AND status = 'done' "
+                                    "AND tbl IN ('items', 'public.items')")[0][0]
+    status = g.cli("status", "--source", source, "--target", target)
+    assert status.exit_code == 0, status.output
+    assert ": running " in status.stdout.splitlines()[0]
+    line = next(ln for ln in status.stdout.splitlines() if "items" in ln)
+    assert f" {done}/{item_chunks} " in line, status.stdout
 
 
 def _forget_one_done_chunk(journal: Path) -> None:
