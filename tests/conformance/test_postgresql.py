@@ -355,14 +355,15 @@ def test_refused_rows_raise_reject_error_naming_the_column(pg):
     pg.commit()
     t = Table("t", [])
     cases = [((1, "x", "abc"), "c", "invalid input syntax"), ((1, "x\x00y", 1), "b", "NUL"),
-             ((1, "x", None), "c", "not-null"), ((10**12, "x", 1), "a", "out of range")]
+             ((1, "x", None), "c", "not-null"), ((10**12, "x", 1), "a", "out of range"),
+             ((1, b"file\x96name", 1), "b", "UTF8")]
     for row, column, text in cases:
         pg.savepoint("batch")
         with pytest.raises(RejectError, match=text) as info:
             pg.write(t, ["a", "b", "c"], [(9, "ok", 9), row])
         assert info.value.column == column and f"(column {column})" in info.value.message
         pg.rollback_to("batch")
-    pg.write(t, ["a", "b", "c"], [(1, "ok", 1)])
+    pg.write(t, ["a", "b", "c"], [(1, b"ok", 1)])  # bytes for a text column are UTF-8 text
     pg.savepoint("batch")
     with pytest.raises(RejectError, match="duplicate key"):
         pg.write(t, ["a", "b", "c"], [(1, "again", 1)])
