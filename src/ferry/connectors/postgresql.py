@@ -32,7 +32,8 @@ from ferry.connectors.pg_errors import classify, connect_error
 from ferry.connectors.pg_identity import reset_identity
 from ferry.connectors.pg_introspect import Introspector
 from ferry.connectors.pg_types import register_text_loaders, sa_type
-from ferry.errors import NotSupported, RejectError, TerminalError, TransientError
+from ferry.connectors.pg_write import bytes_as_text, client_reject
+from ferry.errors import NotSupported, TerminalError, TransientError
 from ferry.secrets import DatabaseURL
 
 # extra_float_digits = 1: shortest round-trip float output (PostgreSQL 12+);
@@ -46,13 +47,6 @@ SESSION_SQL = ("SET TimeZone = 'UTC'; SET extra_float_digits = 1; SET DateStyle 
 READ_ONLY_SQL = "SET default_transaction_read_only = on"
 SNAPSHOT_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 COPY_BLOCK_BYTES = 1 << 20
-# column -> base type name (domains resolved) of one table
-COLUMN_TYPES_SQL = """
-SELECT a.attname, COALESCE(bt.typname, t.typname) FROM pg_attribute a
-JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
-WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped"""
-
-
 class PostgresDialect(Dialect):
     """PostgreSQL quoting, type map, capability flags and hashing SQL.
 
@@ -371,30 +365,15 @@ class PostgresConnector(Connector):
         statement = f"COPY {self.dialect.qualify(table)} ({cols}) FROM STDIN"
         with self._errors(f"COPY into {table.qualified}"):
             self._begin()
-            rows = self._bytes_as_text(table, columns, rows)
+            rows = bytes_as_text(self._live(), self.dialect.qualify(table), columns, rows)
             try:
                 with self._conn.cursor() as cur, cur.copy(statement) as copy:
                     for row in rows:
                         copy.write_row(row)
             except psycopg.DataError as exc:
                 if exc.sqlstate is None:
-                    raise _client_reject(exc, columns, rows) from exc
+                    raise client_reject(exc, columns, rows) from exc
                 raise
-
-    def _bytes_as_text(self, table: Table, columns: Sequence[str], rows: list[tuple]) -> list[tuple]:
-        """``rows`` with ``bytes`` bound for a non-bytea column decoded as UTF-8
-        (psycopg would send them as a bytea escape, ``\\x6869``, which a text
-        column stores as is).
-
-        Raises:
-            RejectError: such a value is not valid UTF-8 (``column`` set).
-        """
-        found = {i for row in rows for i, v in enumerate(row) if type(v) is bytes}
-        if not found:
-            return rows
-        types = dict(self._live().execute(COLUMN_TYPES_SQL, (self.dialect.qualify(table),)).fetchall())
-        fix = [i for i in found if types.get(columns[i], "bytea") != "bytea"]
-        return [_decode_row(row, fix, columns) for row in rows] if fix else rows
 
     def savepoint(self, name: str) -> None:
         """SAVEPOINT ``name`` (a transaction is begun when none is open)."""
@@ -463,32 +442,3 @@ class PostgresConnector(Connector):
             with self._conn.cursor() as cur, cur.copy(statement) as copy:
                 for block in blocks:
                     copy.write(block)
-
-
-def _decode_row(row: tuple, positions: list[int], columns: Sequence[str]) -> tuple:
-    if not any(type(row[i]) is bytes for i in positions):
-        return row
-    out = list(row)
-    for i in positions:
-        if type(out[i]) is bytes:
-            try:
-                out[i] = out[i].decode("utf-8")
-            except UnicodeDecodeError as exc:
-                bad = out[i][exc.start:exc.start + 1].hex()
-                err = RejectError(f'invalid byte sequence for encoding "UTF8": 0x{bad} (column {columns[i]})',
-                                  "the source holds bytes that are not UTF-8 text; fix them or map the "
-                                  "column to bytea")
-                err.column, err.sqlstate = columns[i], None
-                raise err from None
-    return tuple(out)
-
-
-def _client_reject(exc: psycopg.DataError, columns: Sequence[str], rows: list[tuple]) -> RejectError:
-    """A RejectError for a value psycopg refused before sending it (PostgreSQL
-    text cannot hold NUL: manual 8.3 "Character Types")."""
-    column = next((columns[i] for row in rows for i, v in enumerate(row)
-                   if isinstance(v, str) and "\x00" in v), None)
-    err = RejectError(str(exc).splitlines()[0] + (f" (column {column})" if column else ""),
-                      "remove NUL characters (add a transform) or use a bytea column")
-    err.column, err.sqlstate = column, None
-    return err

@@ -1,0 +1,69 @@
+"""Values on their way into PostgreSQL: what ``COPY ... FROM STDIN`` cannot
+take as psycopg would send it, found before the server sees it."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import psycopg
+
+from ferry.errors import RejectError
+
+# column -> base type name (domains resolved) of one table
+COLUMN_TYPES_SQL = """
+SELECT a.attname, COALESCE(bt.typname, t.typname) FROM pg_attribute a
+JOIN pg_type t ON t.oid = a.atttypid LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
+WHERE a.attrelid = to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped"""
+
+
+def bytes_as_text(conn: psycopg.Connection, qualified: str, columns: Sequence[str],
+                  rows: list[tuple]) -> list[tuple]:
+    """``rows`` with ``bytes`` bound for a non-bytea column decoded as UTF-8.
+
+    psycopg sends ``bytes`` as a bytea escape (``\\x6869``), which a text
+    column would store as those characters. Only columns that hold a
+    ``bytes`` value cost a catalog look-up (one query).
+
+    Args:
+        conn: the connection (inside the write's transaction).
+        qualified: the quoted, qualified target table.
+        columns: target column names, in row order.
+
+    Raises:
+        RejectError: such a value is not valid UTF-8 (``column`` set).
+    """
+    found = {i for row in rows for i, v in enumerate(row) if type(v) is bytes}
+    if not found:
+        return rows
+    types = dict(conn.execute(COLUMN_TYPES_SQL, (qualified,)).fetchall())
+    fix = [i for i in found if types.get(columns[i], "bytea") != "bytea"]
+    return [_decode_row(row, fix, columns) for row in rows] if fix else rows
+
+
+def _decode_row(row: tuple, positions: list[int], columns: Sequence[str]) -> tuple:
+    if not any(type(row[i]) is bytes for i in positions):
+        return row
+    out = list(row)
+    for i in positions:
+        if type(out[i]) is bytes:
+            try:
+                out[i] = out[i].decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = out[i][exc.start:exc.start + 1].hex()
+                err = RejectError(f'invalid byte sequence for encoding "UTF8": 0x{bad} (column {columns[i]})',
+                                  "the source holds bytes that are not UTF-8 text; fix them or map the "
+                                  "column to bytea")
+                err.column, err.sqlstate = columns[i], None
+                raise err from None
+    return tuple(out)
+
+
+def client_reject(exc: psycopg.DataError, columns: Sequence[str], rows: list[tuple]) -> RejectError:
+    """A RejectError for a value psycopg refused before sending it (PostgreSQL
+    text cannot hold NUL: manual 8.3 "Character Types")."""
+    column = next((columns[i] for row in rows for i, v in enumerate(row)
+                   if isinstance(v, str) and "\x00" in v), None)
+    err = RejectError(str(exc).splitlines()[0] + (f" (column {column})" if column else ""),
+                      "remove NUL characters (add a transform) or use a bytea column")
+    err.column, err.sqlstate = column, None
+    return err
