@@ -16,6 +16,10 @@
 # as a COPY into a fresh table); ferry and pgloader create their table (and
 # its primary key) themselves.
 
+# FERRY: how to start ferry (default: the installed `ferry`); to time another
+# tree: FERRY="python3 -m ferry.cli" PYTHONPATH=/path/to/tree/src
+FERRY=${FERRY:-ferry}
+
 CONTENDERS="pipe-text pipe-binary pipe-text-pk ferry-pg ferry-pg-verify pipe-mariadb pgloader pgloader-prefetch ferry-my ferry-my-verify"
 
 ACCOUNTS_DDL="CREATE TABLE pgbench_accounts (aid int NOT NULL, bid int, abalance int, filler char(84))"
@@ -26,8 +30,8 @@ needs_table() { case $1 in pipe-*) return 0 ;; *) return 1 ;; esac; }
 # contender_cmd NAME SOURCE_DB TARGET_DB: the command line, one shell string
 contender_cmd() {
     local name=$1 src=$2 tgt=$3
-    local ferry_pg="ferry run --source $(pg_url "$src") --target $(pg_url "$tgt") --tables pgbench_accounts --jobs 2"
-    local ferry_my="ferry run --source $(my_url "$src") --target $(pg_url "$tgt") --tables pgbench_accounts --jobs 2"
+    local ferry_pg="$FERRY run --source $(pg_url "$src") --target $(pg_url "$tgt") --tables pgbench_accounts --jobs 2"
+    local ferry_my="$FERRY run --source $(my_url "$src") --target $(pg_url "$tgt") --tables pgbench_accounts --jobs 2"
     case $name in
     pipe-text) echo "psql -X -d $src -c 'COPY pgbench_accounts TO STDOUT' | psql -X -d $tgt -c 'COPY pgbench_accounts FROM STDIN'" ;;
     pipe-binary) echo "psql -X -d $src -c 'COPY pgbench_accounts TO STDOUT (FORMAT binary)' | psql -X -d $tgt -c 'COPY pgbench_accounts FROM STDIN (FORMAT binary)'" ;;
