@@ -29,6 +29,9 @@ from ferry.secrets import parse_url
 from ferry.state.events import Events
 from ferry.state.journal import Journal
 
+# events worth keeping in the journal (chunks and checks have their own tables)
+JOURNALED = {"PhaseStarted", "PhaseDone", "PhaseFailed", "PhaseSkipped", "Retrying", "RollbackStarted"}
+
 __all__ = ["load_plan", "plan_from_urls", "run", "verify", "status", "state_path", "RunSummary"]
 
 
@@ -164,6 +167,7 @@ def _run(plan, journal, source, target, events):
     if resume_id:
         journal.reopen_run(run_id)
     ctx = RunContext(plan, source, target, journal, run_id, events, resumed=bool(resume_id))
+    events.subscribe(lambda name, data: journal.event(run_id, name, **data) if name in JOURNALED else None)
     journal.event(run_id, "RunStarted", resumed=bool(resume_id))
     started = time.monotonic()
     try:
@@ -171,6 +175,9 @@ def _run(plan, journal, source, target, events):
     except BaseException as exc:
         journal.end_run(run_id, "failed", str(exc))
         raise
+    finally:
+        if ctx.target is not target:  # reopened after a lost connection
+            ctx.target.close()
     journal.end_run(run_id, "done")
     return _summary(ctx, journal, run_id, time.monotonic() - started)
 

@@ -13,8 +13,8 @@ from ferry import api
 from ferry.errors import FerryError, InputError, PlanError
 from ferry.secrets import redact
 
-out = Console(width=None if sys.stdout.isatty() else 200)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+out = Console(width=None if sys.stdout.isatty() else 200, emoji=False)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200, emoji=False)
 
 
 class _State:

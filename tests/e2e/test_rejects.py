@@ -137,7 +137,6 @@ BUG_SQLITE_CANONICAL_RAISES = (
     "(int('lots-of-it')), so verify stops with 'SQLite error: user-defined function raised exception'")
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_SQLITE_CANONICAL_RAISES)
 def test_verify_accounts_for_mistyped_sqlite_value(tmp_path, monkeypatch, pg_url):
     monkeypatch.chdir(tmp_path)
     urls = ("--source", sqlite_dataset(tmp_path, "type-mismatch.db"), "--target", pg_url)
@@ -153,7 +152,6 @@ BUG_PG_BYTES_INTO_TEXT = (
     "needs ferry_canon to return no lone surrogates to SQLite (UnicodeEncodeError)")
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_PG_BYTES_INTO_TEXT)
 def test_invalid_utf8_rejected_into_postgresql(tmp_path, monkeypatch, pg_url):
     """bad-utf8.db: files.filename holds b'file\\x96name.txt' (pgloader issue #1250)."""
     monkeypatch.chdir(tmp_path)
@@ -291,7 +289,6 @@ BUG_REJECT_VALUE_AS_TARGET_TYPE = (
     "tinyint(1) 2 and -1 into True and the reject's value excerpt says 'True', not the refused value")
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_REJECT_VALUE_AS_TARGET_TYPE)
 def test_tinyint1_reject_keeps_the_source_value(tmp_path, monkeypatch, mysql_url, pg_url):
     monkeypatch.chdir(tmp_path)
     _flags_source(mysql_url)
@@ -361,7 +358,6 @@ BUG_EMOJI_IN_PROGRESS = (
     "print with emoji=False")
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_EMOJI_IN_PROGRESS)
 def test_progress_lines_name_the_chunk_verbatim(tmp_path, monkeypatch, sqlite_url2):
     monkeypatch.chdir(tmp_path)
     source = sqlite_source(tmp_path, "plain.db", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)",

@@ -284,7 +284,6 @@ BUG_MAIN_CONNECTION = (
     "the run with a TransientError ('ferry retries this step') although every chunk was copied")
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_MAIN_CONNECTION)
 @pytest.mark.parametrize("target_fixture", ["pg_url", "mysql_url"])
 def test_all_target_sessions_killed_run_still_finishes(request, tmp_path, sqlite_url, target_fixture):
     target = request.getfixturevalue(target_fixture)
@@ -298,7 +297,6 @@ BUG_RETRIES_NOT_JOURNALED = (
     "events to the journal, so the journal's events table never records a retry")
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_RETRIES_NOT_JOURNALED)
 def test_retries_are_journaled(tmp_path, sqlite_url, pg_url):
     code, output, journal = run_with_server_kills(tmp_path, sqlite_url, pg_url, kill_workers,
                                                   after_chunks=(2,), rows=20_000)

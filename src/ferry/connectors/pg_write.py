@@ -3,7 +3,9 @@ take as psycopg would send it, found before the server sees it."""
 
 from __future__ import annotations
 
-from typing import Sequence
+import queue
+import threading
+from typing import Iterable, Iterator, Sequence
 
 import psycopg
 
@@ -67,3 +69,59 @@ def client_reject(exc: psycopg.DataError, columns: Sequence[str], rows: list[tup
                       "remove NUL characters (add a transform) or use a bytea column")
     err.column, err.sqlstate = column, None
     return err
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_DONE = object()
+
+
+def prefetched(blocks: Iterable[bytes], depth: int = 8) -> Iterator[bytes]:
+    """``blocks`` iterated in a helper thread up to ``depth`` items ahead, so a
+    source's ``COPY TO`` runs while the target's ``COPY FROM`` digests the
+    previous blocks (what a ``psql | psql`` pipe gets from two processes;
+    psycopg releases the GIL while it waits on the network).
+
+    The source iterator is only ever touched by the helper thread, and is
+    closed there when the consumer stops early; its exceptions are re-raised
+    in the consumer.
+    """
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    worker = threading.Thread(target=_produce, args=(iter(blocks), slots, stop), daemon=True)
+    worker.start()
+    try:
+        while (item := slots.get()) is not _DONE:
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _produce(source: Iterator[bytes], slots: queue.Queue, stop: threading.Event) -> None:
+    try:
+        for block in source:
+            if not _offer(slots, stop, block):
+                return
+        _offer(slots, stop, _DONE)
+    except BaseException as exc:  # handed to the consumer
+        _offer(slots, stop, _Failed(exc))
+    finally:
+        close = getattr(source, "close", None)
+        if close is not None:
+            close()
+
+
+def _offer(slots: queue.Queue, stop: threading.Event, item) -> bool:
+    while not stop.is_set():
+        try:
+            slots.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False

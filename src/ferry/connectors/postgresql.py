@@ -32,7 +32,7 @@ from ferry.connectors.pg_errors import classify, connect_error
 from ferry.connectors.pg_identity import reset_identity
 from ferry.connectors.pg_introspect import Introspector
 from ferry.connectors.pg_types import register_text_loaders, sa_type
-from ferry.connectors.pg_write import bytes_as_text, client_reject
+from ferry.connectors.pg_write import bytes_as_text, client_reject, prefetched
 from ferry.errors import NotSupported, TerminalError, TransientError
 from ferry.secrets import DatabaseURL
 
@@ -429,7 +429,9 @@ class PostgresConnector(Connector):
     def write_copy(self, table: Table, columns: Sequence[str], blocks: Iterable[bytes],
                    binary: bool = False) -> None:
         """``COPY table (columns) FROM STDIN`` of raw blocks from :meth:`read_copy`.
-        Binary needs identical column types on both sides.
+        Binary needs identical column types on both sides. ``blocks`` is
+        iterated in a helper thread (see :func:`pg_write.prefetched`) so the
+        source's COPY overlaps this one.
 
         Raises:
             RejectError: the server refused a value (column named when known).
@@ -440,5 +442,5 @@ class PostgresConnector(Connector):
         with self._errors(f"COPY into {table.qualified}"):
             self._begin()
             with self._conn.cursor() as cur, cur.copy(statement) as copy:
-                for block in blocks:
+                for block in prefetched(blocks):
                     copy.write(block)

@@ -15,7 +15,7 @@ import os
 import sqlite3
 from typing import Iterator, Sequence
 
-from ferry.catalog.model import Catalog, DataType, Kind, Table
+from ferry.catalog.model import TEXT_KINDS, Catalog, DataType, Kind, Table
 from ferry.connectors import canonical
 from ferry.connectors.base import Connector, Dialect, KeyRange, Select
 from ferry.connectors.sqlite_introspect import introspect
@@ -98,6 +98,20 @@ class SQLiteDialect(Dialect):
         return sqlite.dialect()
 
 
+def _sqlite_canon(value, dtype: DataType) -> str | None:
+    """Canonical text for SQLite's UDF. A stored value its declared type cannot
+    hold (text in an INTEGER column: SQLite allows it) hashes as its text; text
+    that is not valid UTF-8 comes back with its bad bytes escaped, because
+    SQLite cannot take lone surrogates from a function."""
+    try:
+        text = canonical.canonical_text(value, dtype)
+    except (ValueError, TypeError, ArithmeticError):
+        text = value.hex() if isinstance(value, bytes) else str(value)
+    if text is not None and not text.isascii():
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
 class _HashSum:
     """Aggregate: exact sum of row hashes, returned as text (it exceeds 64 bits)."""
 
@@ -142,8 +156,7 @@ class SQLiteConnector(Connector):
                                    "check that the file is a SQLite database") from None
         conn.text_factory = lambda b: b.decode("utf-8", "surrogateescape")
         types = self.dialect._types
-        conn.create_function("ferry_canon", 2, lambda v, i: canonical.canonical_text(v, types[i]),
-                             deterministic=True)
+        conn.create_function("ferry_canon", 2, lambda v, i: _sqlite_canon(v, types[i]), deterministic=True)
         conn.create_function("ferry_rowtext", -1, lambda *t: canonical.row_text(t), deterministic=True)
         conn.create_function("ferry_hash", 1, canonical.text_hash, deterministic=True)
         conn.create_aggregate("ferry_hashsum", 1, _HashSum)
@@ -201,7 +214,7 @@ class SQLiteConnector(Connector):
         pred, params = self.dialect.range_predicate(select.key, krange)
         if select.where:
             pred = f"({pred}) AND ({select.where})"
-        cols = ", ".join(e for e, _ in select.exprs)
+        cols = ", ".join(f"CAST({e} AS TEXT)" if t.kind in TEXT_KINDS else e for e, t in select.exprs)
         order = ", ".join(self.dialect.quote(k) for k in select.key)
         sql = f"SELECT {cols} FROM {self.dialect.qualify(select.table)} WHERE {pred}"
         return (sql + f" ORDER BY {order}" if order else sql), params

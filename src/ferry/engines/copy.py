@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
-from ferry.connectors.base import Connector, KeyRange, Reject
+from ferry.connectors.base import Connector, KeyRange, Reject, Select
 from ferry.engines.chunks import decode_range, encode_value
 from ferry.engines.retry import with_retries
 from ferry.errors import RejectError
@@ -161,8 +161,9 @@ class CopyEngine:
         out: list[dict] = []
         key_pos = _key_positions(table)
         columns = [c.name for c in table.target.columns]
+        raw = tuple((src.dialect.quote(c.source), table.source.column(c.source).type) for c in table.casts)
         for column, reason, predicate in table.reject_filters:
-            select = type(table.read)(table.read.table, table.read.exprs, table.read.key, predicate)
+            select = Select(table.source, raw, table.read.key, predicate)
             for batch in src.read(select, krange, self.settings.batch_rows):
                 out.extend(_reject_record(Reject(row, reason, column), key_pos, columns) for row in batch)
         return out
@@ -197,12 +198,28 @@ def write_isolating(tgt: Connector, table, columns: list[str], rows: list[tuple]
     try:
         tgt.write(table, columns, rows)
         return []
-    except RejectError as exc:
+    except (RejectError, UnicodeEncodeError) as exc:
         tgt.rollback_to("ferry_batch")
         if len(rows) == 1:
-            return [Reject(rows[0], exc.message, getattr(exc, "column", None))]
+            return [_reject(rows[0], exc, columns)]
     mid = len(rows) // 2
     return write_isolating(tgt, table, columns, rows[:mid]) + write_isolating(tgt, table, columns, rows[mid:])
+
+
+def _reject(row: tuple, exc: Exception, columns: list[str]) -> Reject:
+    if isinstance(exc, UnicodeEncodeError):  # text read with its invalid bytes escaped
+        bad = [c for c, v in zip(columns, row) if isinstance(v, str) and not _encodable(v)]
+        return Reject(row, "invalid UTF-8 in a text value: the target accepts valid UTF-8 only",
+                      bad[0] if bad else None)
+    return Reject(row, exc.message, getattr(exc, "column", None))
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
 
 
 def _key_positions(table: ResolvedTable) -> list[int]:

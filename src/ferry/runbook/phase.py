@@ -51,6 +51,22 @@ class RunContext:
 
         return self.plan.options.jobs or os.cpu_count() or 1
 
+    def on_target(self, what: str, fn):
+        """Run ``fn(target)`` with retries; a transient error (the server killed
+        the session) reopens the target connection before the next attempt."""
+        from ferry.engines.retry import with_retries
+        from ferry.errors import TransientError
+
+        def attempt():
+            try:
+                return fn(self.target)
+            except TransientError:
+                old, self.target = self.target, self.target.clone()
+                old.close()
+                raise
+
+        return with_retries(attempt, what=what, events=self.events)
+
     def note(self, text: str) -> None:
         """Add a sentence for the summary and the journal."""
         self.notes.append(text)

@@ -83,8 +83,8 @@ class CopyPhase(Phase):
         for table in ctx.tables:
             for col in table.target.columns:
                 if col.identity:
-                    ctx.target.reset_identity(table.target, col.name)
-        ctx.target.commit()
+                    ctx.on_target(f"identity:{table.name}.{col.name}", lambda t, table=table, col=col: (
+                        t.reset_identity(table.target, col.name), t.commit()))
 
     def _key_steps(self, ctx: RunContext, table) -> list[tuple[str, str]]:
         d = ctx.target.dialect
@@ -114,8 +114,7 @@ class CopyPhase(Phase):
             if action in done:
                 continue
             ctx.journal.plan_actions(ctx.run_id, "constraints", [(action, table, {"sql": sql})])
-            ctx.target.execute(sql)
-            ctx.target.commit()
+            ctx.on_target(action, lambda t, sql=sql: (t.execute(sql), t.commit()))
             ctx.journal.action_done(ctx.run_id, action, 0, 0, 0.0)
 
     def rollback(self, ctx: RunContext) -> str:
