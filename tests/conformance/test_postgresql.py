@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.schema import CreateTable
 
-from ferry.catalog.model import DataType, Kind, Table
+from ferry.catalog.model import Column, DataType, Kind, Table
 from ferry.connectors import canonical, open_connector
 from ferry.connectors.base import KeyRange, Select
 from ferry.connectors.postgresql import PostgresConnector, PostgresDialect
@@ -395,6 +395,10 @@ def test_reset_identity_for_serial_identity_and_plain_columns(pg):
 
 def test_copy_fast_path_text_and_binary(pg, pg_url2):
     table, select = _edge_table(pg)
+    pg.execute("CREATE TABLE big AS SELECT g AS k, repeat('x', 50 + g % 7) AS v FROM generate_series(1, 20000) g")
+    pg.commit()
+    big = Table("big", [Column("k", DataType(Kind.INTEGER)), Column("v", DataType(Kind.TEXT))], schema="public")
+    gone = Table("gone", big.columns, schema="public")
     target = open_connector(pg_url2, read_only=False)
     try:
         target.execute("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')")
@@ -409,6 +413,17 @@ def test_copy_fast_path_text_and_binary(pg, pg_url2):
             assert target.checksum(copied) == pg.checksum(select)
         part = b"".join(pg.read_copy(select, KeyRange((2,), (3,))))
         assert part.startswith(b"2\t") and part.count(b"\n") == 1
+        target.execute("CREATE TABLE narrow (k int, v varchar(3))")
+        target.commit()
+        target.savepoint("s")
+        with pytest.raises(RejectError, match="too long"):  # the target stops while the source streams
+            target.write_copy(Table("narrow", []), ["k", "v"], pg.read_copy(_select(big), KeyRange()))
+        target.rollback_to("s")
+        assert pg.query("SELECT count(*) FROM big") == [(20000,)]  # the source session is usable
+        with pytest.raises(TerminalError, match="missing table"):  # the source fails mid-pipe
+            target.write_copy(Table("narrow", []), ["k", "v"], pg.read_copy(_select(gone), KeyRange()))
+        target.rollback()
+        assert target.query("SELECT count(*) FROM narrow") == [(0,)]
     finally:
         target.close()
 
