@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.types import UserDefinedType
 
-from ferry.catalog.model import ForeignKey, Index, Table
+from ferry.catalog.model import ForeignKey, Index, Kind, Table
 
 
 class _Declared(UserDefinedType):
@@ -41,12 +41,20 @@ def create_table_sql(table: Table, dialect, *, with_primary_key: bool, defaults:
                       primary_key=c.name in pk, autoincrement=_autoincrement(c, pk, dialect),
                       server_default=sa.text(defaults[c.name]) if c.name in defaults else None)
             for c in table.columns]
-    sa_table = sa.Table(table.name, meta, *cols, schema=table.schema)
+    checks = [_enum_check(c, dialect) for c in table.columns
+              if c.type.kind == Kind.ENUM and c.type.values and dialect.name != "mysql"]
+    sa_table = sa.Table(table.name, meta, *cols, *checks, schema=table.schema)
     sql = str(CreateTable(sa_table).compile(dialect=dialect.sa_dialect())).strip()
     if getattr(dialect, "foreign_keys_inline", False) and table.foreign_keys:
         clauses = [_fk_clause(fk, dialect) for fk in table.foreign_keys]
         sql = sql.rstrip().removesuffix(")").rstrip() + ",\n\t" + ",\n\t".join(clauses) + "\n)"
     return sql
+
+
+def _enum_check(col, dialect) -> sa.CheckConstraint:
+    """``CHECK (col IN (labels))``: an enum kept as text keeps its domain."""
+    labels = ", ".join("'" + v.replace("'", "''") + "'" for v in col.type.values)
+    return sa.CheckConstraint(sa.text(f"{dialect.quote(col.name)} IN ({labels})"))
 
 
 def _sa_type(col, pk: set, dialect):
