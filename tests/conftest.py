@@ -48,40 +48,42 @@ def fresh_name(prefix: str = "ferry_t") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture
-def pg_url():
-    """URL of a new, empty PostgreSQL database, dropped after the test."""
+def _fresh_pg():
     name = fresh_name()
     _pg_admin(f'CREATE DATABASE "{name}"')
     yield _with_db(PG_ADMIN_URL, name)
     _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _fresh_mysql():
+    name = fresh_name()
+    _mysql_admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    yield _with_db(MYSQL_ADMIN_URL, name)
+    _mysql_admin(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture
+def pg_url():
+    """URL of a new, empty PostgreSQL database, dropped after the test."""
+    yield from _fresh_pg()
 
 
 @pytest.fixture
 def pg_url2(pg_url):
     """A second new PostgreSQL database (for PostgreSQL -> PostgreSQL)."""
-    name = fresh_name()
-    _pg_admin(f'CREATE DATABASE "{name}"')
-    yield _with_db(PG_ADMIN_URL, name)
-    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from _fresh_pg()
 
 
 @pytest.fixture
 def mysql_url():
     """URL of a new, empty MariaDB/MySQL database, dropped after the test."""
-    name = fresh_name()
-    _mysql_admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    yield _with_db(MYSQL_ADMIN_URL, name)
-    _mysql_admin(f"DROP DATABASE IF EXISTS `{name}`")
+    yield from _fresh_mysql()
 
 
 @pytest.fixture
 def mysql_url2(mysql_url):
     """A second new MariaDB/MySQL database (for MySQL -> MySQL)."""
-    name = fresh_name()
-    _mysql_admin(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
-    yield _with_db(MYSQL_ADMIN_URL, name)
-    _mysql_admin(f"DROP DATABASE IF EXISTS `{name}`")
+    yield from _fresh_mysql()
 
 
 @pytest.fixture
