@@ -59,7 +59,7 @@ class MySQLDialect(Dialect):
         (see :mod:`ferry.connectors.base`); NULL stays NULL, and zero dates
         become NULL like the reader returns them.
 
-        Documented gaps: negative TIME values, JSON string escapes
+        Documented gaps: JSON string escapes
         (``\\u00e9`` stays escaped), JSON numbers beyond 1e+-40, and on MySQL 8
         (no ``JSON_NORMALIZE``) JSON is MySQL's own rendering.
         """
