@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from itertools import chain
 from typing import Iterable, Iterator, Sequence
 
 import psycopg
@@ -34,9 +35,9 @@ def bytes_as_text(conn: psycopg.Connection, qualified: str, columns: Sequence[st
     Raises:
         RejectError: such a value is not valid UTF-8 (``column`` set).
     """
-    found = {i for row in rows for i, v in enumerate(row) if type(v) is bytes}
-    if not found:
+    if bytes not in map(type, chain.from_iterable(rows)):  # C-speed scan: ~0.15 s per 4 M values
         return rows
+    found = {i for row in rows for i, v in enumerate(row) if type(v) is bytes}
     types = dict(conn.execute(COLUMN_TYPES_SQL, (qualified,)).fetchall())
     fix = [i for i in found if types.get(columns[i], "bytea") != "bytea"]
     return [_decode_row(row, fix, columns) for row in rows] if fix else rows

@@ -40,10 +40,11 @@ from ferry.secrets import DatabaseURL
 # jit = off: JIT compilation of the large hashing expressions costs far more
 # than it saves (measured: 100 s instead of 0.3 s for 20,000 doubles);
 # idle_in_transaction_session_timeout = 0: a snapshot exporter sits idle
-# while its clones read.
+# while its clones read; statement_timeout = 0: one COPY or checksum may run
+# long (pg_dump sets both the same way, src/bin/pg_dump/pg_backup_db.c).
 SESSION_SQL = ("SET TimeZone = 'UTC'; SET extra_float_digits = 1; SET DateStyle = 'ISO, YMD'; "
                "SET IntervalStyle = 'postgres'; SET standard_conforming_strings = on; SET jit = off; "
-               "SET idle_in_transaction_session_timeout = 0")
+               "SET idle_in_transaction_session_timeout = 0; SET statement_timeout = 0")
 READ_ONLY_SQL = "SET default_transaction_read_only = on"
 SNAPSHOT_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 COPY_BLOCK_BYTES = 1 << 20
