@@ -162,7 +162,9 @@ class MySQLConnector(Connector):
         """Stream the rows of ``select`` in ``krange`` (ordered by key) as
         lists of at most ``batch_rows`` tuples, through an unbuffered
         ``SSCursor`` (memory bounded by one batch). Values are portable (see
-        :mod:`ferry.connectors.mysql_values`)."""
+        :mod:`ferry.connectors.mysql_values`). Until the stream is exhausted
+        or closed the session can run nothing else (MySQL error 2014,
+        commands out of sync): run other statements on a :meth:`clone`."""
         sql, params = self._select_sql(select, krange)
         conn = self._live()
         cur = conn.cursor(MySQLdb.cursors.SSCursor)
