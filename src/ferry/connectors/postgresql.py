@@ -7,12 +7,23 @@ until :meth:`PostgresConnector.commit`; a reader runs each statement on its own
 a snapshot, which is a ``REPEATABLE READ READ ONLY`` transaction (PostgreSQL
 manual, 9.27.5 "Snapshot Synchronization Functions").
 
-Reads use a server-side cursor (``DECLARE ... CURSOR`` + ``FETCH``): on
-1,000,000 pgbench_accounts rows it reads 0.8-1.1 M rows/s, against
-0.33-0.45 M rows/s for ``COPY ... TO STDOUT`` parsed with ``copy.rows()``
-(text or binary). Writes use ``COPY ... FROM STDIN`` in text format with
-``write_row`` (0.6-0.7 M rows/s; binary with ``set_types`` was no faster
-and rejects loosely typed values). Requires PostgreSQL 13+ (``trim_scale``).
+Measured on 1,000,000 pgbench_accounts-like rows (int, int, int, char(84)),
+PostgreSQL 15 on the same 2-CPU host (shared, so best of several runs):
+
+* reads use a server-side cursor (``DECLARE`` + ``FETCH``): 0.82-1.08 M
+  rows/s, against 0.33-0.45 M rows/s for ``COPY ... TO STDOUT`` parsed by
+  ``copy.rows()`` (text or binary);
+* writes use ``COPY ... FROM STDIN`` in text format with ``write_row``:
+  0.39 M rows/s through :meth:`PostgresConnector.write` (psycopg alone
+  0.6-0.7 M rows/s; binary with ``set_types`` was no faster and refuses
+  loosely typed values);
+* PostgreSQL -> PostgreSQL raw blocks (:meth:`read_copy` ->
+  :meth:`write_copy`): text 0.38-0.40 M rows/s, binary 0.43-0.68 M rows/s,
+  against 0.45-0.62 M rows/s for ``psql -c "COPY .. TO STDOUT" | psql -c
+  "COPY .. FROM STDIN"``;
+* :meth:`checksum` (in the database): 0.53-0.68 M rows/s.
+
+Requires PostgreSQL 13+ (``trim_scale``).
 """
 
 from __future__ import annotations
