@@ -252,6 +252,7 @@ def cast_column(column: Column, table: Table, source_dialect: Any, target_engine
     else:
         result = CastResult(_apply(rule, column.type), label, invalid=rule.invalid)
     _limit(result, target_engine)
+    _keyable(result, column, table, target_engine)
     expr = source_dialect.quote(column.name)
     if result.type != column.type:
         _guard_values(result, column.type, expr, source_engine, target_engine)
@@ -303,6 +304,26 @@ def _limit(result: CastResult, target_engine: str) -> None:
     if note:
         result.type = widened
         _add_note(result, note)
+
+
+MYSQL_KEY_VARCHAR = 255  # InnoDB keys: 3072 bytes / 4 bytes per utf8mb4 character / a few columns
+
+
+def _keyable(result: CastResult, column: Column, table: Table, target_engine: str) -> None:
+    """MySQL cannot index TEXT/BLOB without a prefix length: a text or bytes
+    column in a key or index becomes varchar(255) / varbinary(255); longer
+    values are then refused by the target (strict mode), never truncated.
+    https://dev.mysql.com/doc/refman/8.0/en/column-indexes.html"""
+    if target_engine != "mysql" or result.type.kind not in (Kind.TEXT, Kind.BYTES):
+        return
+    indexed = {c for idx in table.uniques + table.indexes for c in idx.columns}
+    indexed |= set(table.primary_key) | {c for fk in table.foreign_keys for c in fk.columns}
+    if column.name in indexed:
+        length = MYSQL_KEY_VARCHAR
+        kind = Kind.VARCHAR if result.type.kind == Kind.TEXT else Kind.BYTES
+        result.type = DataType(kind, length=length)
+        _add_note(result, f"{'varchar' if kind == Kind.VARCHAR else 'varbinary'}({length}): "
+                          "MySQL indexes no unbounded text; longer values are rejected")
 
 
 def _guard_values(result: CastResult, source: DataType, expr: str, source_engine: str,
