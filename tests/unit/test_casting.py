@@ -291,3 +291,13 @@ def test_default_mysql_rules_to_postgresql_are_listed_in_order():
     assert matches.index("bigint unsigned") < matches.index("mediumint")
     assert [r.match for r in default_rules("mysql", "sqlite")] == ["year"]
     assert {r.match for r in default_rules("postgresql", "mysql")} >= {"kind:array", "kind:interval"}
+
+
+@pytest.mark.parametrize("kind, expected", [(Kind.TEXT, "varchar(255)"), (Kind.BYTES, "bytes(255)")])
+def test_unbounded_key_columns_become_bounded_on_mysql(kind, expected):
+    key = Column("code", DataType(kind, native=kind.value))
+    table = Table("t", [key], primary_key=("code",))
+    result = cast_column(key, table, PG, "mysql", [])
+    assert str(result.type) == expected and "rejected" in result.note
+    assert str(cast_column(key, Table("t", [key]), PG, "mysql", []).type) == kind.value
+    assert str(cast_column(key, table, PG, "postgresql", []).type) == kind.value
