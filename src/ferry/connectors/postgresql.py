@@ -439,8 +439,9 @@ class PostgresConnector(Connector):
                     yield bytes(buffer)
 
     def write_copy(self, table: Table, columns: Sequence[str], blocks: Iterable[bytes],
-                   binary: bool = False) -> None:
-        """``COPY table (columns) FROM STDIN`` of raw blocks from :meth:`read_copy`.
+                   binary: bool = False) -> int:
+        """``COPY table (columns) FROM STDIN`` of raw blocks from :meth:`read_copy`;
+        returns the rows written (the COPY command tag).
         Binary needs identical column types on both sides. ``blocks`` is
         iterated in a helper thread (see :func:`pg_write.prefetched`) so the
         source's COPY overlaps this one.
@@ -453,6 +454,8 @@ class PostgresConnector(Connector):
             " (FORMAT binary)" if binary else "")
         with self._errors(f"COPY into {table.qualified}"):
             self._begin()
-            with self._conn.cursor() as cur, cur.copy(statement) as copy:
-                for block in prefetched(blocks):
-                    copy.write(block)
+            with self._conn.cursor() as cur:
+                with cur.copy(statement) as copy:
+                    for block in prefetched(blocks):
+                        copy.write(block)
+                return cur.rowcount

@@ -148,11 +148,10 @@ class CopyEngine:
         columns = [c.name for c in table.target.columns]
         tgt.savepoint("ferry_native")
         try:
-            tgt.write_copy(table.target, columns, src.read_copy(table.read, krange, binary), binary)
+            count = tgt.write_copy(table.target, columns, src.read_copy(table.read, krange, binary), binary)
         except RejectError:
             tgt.rollback_to("ferry_native")
             return None
-        count = tgt.count(table.target, table.hash_target.key, krange)
         self.events.emit("RowsCopied", table=table.name, rows=count)
         return count
 
