@@ -1,22 +1,55 @@
-"""Validation: row counts and checksums computed inside each database.
+"""Validation: row counts and checksums computed inside each database, and
+bisection down to the differing rows.
 
 Each table is checksummed per chunk (key range) on both sides: the source *as
 transformed* (the plan's read expressions, hashed by target type) and the
-target. A chunk whose checksums differ is compared row by row (key -> row
-hash) to name the missing, extra and modified keys. Rejected rows are known
-by key and are taken out of the source side, so they count as rejected, not
-missing.
+target. A chunk whose checksums differ is split into ``factor`` sub-ranges by
+key (integer keys by value, other keys by keyset sampling inside the range),
+each sub-range is checksummed again, and only the differing ones are split
+further, until a segment holds at most ``threshold`` rows on both sides. There
+the row hashes of both sides (key -> 60-bit hash) are downloaded and compared:
+keys only on the source are *missing*, keys only on the target are *extra*,
+keys on both with different hashes are *modified*. For the first modified rows
+both rows are read (the source through the plan's expressions, the target
+plain) and the differing columns are listed with both values.
+
+Rejected rows are known by key and are taken out of the source side, so they
+count as rejected, not missing. Keys that land in different segments on the
+two sides (text keys under different collations) are matched again per table
+before being reported, so collation order never invents a difference.
 """
 
 from __future__ import annotations
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ferry.connectors.base import Connector, KeyRange
+from ferry.catalog.model import INTEGER_KINDS
+from ferry.connectors.base import Connector, KeyRange, Select
+from ferry.connectors.canonical import canonical_text
 from ferry.transform.mapping import ResolvedTable
 
 FIRST_KEYS = 20
+DEFAULT_FACTOR = 16
+DEFAULT_THRESHOLD = 1000
+MAX_DEPTH = 16
+
+
+@dataclass
+class BisectOptions:
+    """How mismatching chunks are searched.
+
+    Attributes:
+        factor: sub-ranges per split (>= 2).
+        threshold: rows (on the larger side) at or under which a segment's row
+            hashes are downloaded and compared.
+        details: how many modified rows get their differing columns listed.
+    """
+
+    factor: int = DEFAULT_FACTOR
+    threshold: int = DEFAULT_THRESHOLD
+    details: int = FIRST_KEYS
 
 
 @dataclass
@@ -28,6 +61,12 @@ class TableResult:
         rejects: rows stored as rejects for this table.
         missing, extra, modified: the first keys of each kind (at most ``FIRST_KEYS``).
         missing_count, extra_count, modified_count: how many of each.
+        rejected_seen: rejected keys met in the compared segments (not counted missing).
+        modified_details: for the first modified keys, ``{"key": [...], "columns":
+            [{"column", "source", "target"}]}`` (values as canonical text, None for NULL).
+        source_keys, target_keys: ``(min, max)`` of a single-column key, else None.
+        checksum_queries, leaves, hashed_rows: bisection work (checksums run per
+            side, segments compared row by row, row hashes downloaded).
         checksum_compared: False when the table has no key and rejects exist.
     """
 
@@ -42,6 +81,13 @@ class TableResult:
     missing_count: int = 0
     extra_count: int = 0
     modified_count: int = 0
+    rejected_seen: int = 0
+    modified_details: list = field(default_factory=list)
+    source_keys: tuple | None = None
+    target_keys: tuple | None = None
+    checksum_queries: int = 0
+    leaves: int = 0
+    hashed_rows: int = 0
     checksum_compared: bool = True
     error: str | None = None
 
@@ -50,24 +96,59 @@ class TableResult:
         return self.source_rows == self.target_rows + self.rejects
 
     @property
+    def differing(self) -> int:
+        """Missing + extra + modified rows."""
+        return self.missing_count + self.extra_count + self.modified_count
+
+    @property
     def ok(self) -> bool:
         """True when counts match and no row differs."""
-        differ = self.missing_count + self.extra_count + self.modified_count
-        return self.error is None and self.counts_match and differ == 0
+        return self.error is None and self.counts_match and self.differing == 0
+
+
+@dataclass
+class _Diff:
+    """Per-table accumulator: one-sided rows (key -> hash) and modified keys per leaf."""
+
+    src_only: dict = field(default_factory=dict)
+    tgt_only: dict = field(default_factory=dict)
+    modified: list = field(default_factory=list)      # (key, leaf range)
+    leaf_of: dict = field(default_factory=dict)        # key -> (source leaf, target leaf)
 
 
 def verify_table(source: Connector, target: Connector, table: ResolvedTable,
-                 ranges: list[KeyRange], rejected_keys: set[tuple]) -> TableResult:
-    """Compare one table on the given key ranges (they must cover the table)."""
+                 ranges: list[KeyRange], rejected_keys: set[tuple],
+                 options: BisectOptions | None = None) -> TableResult:
+    """Compare one table on the given key ranges (they must cover the table).
+
+    Args:
+        rejected_keys: normalised keys (:func:`normalize_key`) of rejected rows.
+
+    Returns:
+        :class:`TableResult`; ``error`` is set for a keyless table whose
+        checksums differ (rows cannot be named).
+    """
+    options = options or BisectOptions()
     result = TableResult(table.name, table.target.qualified, rejects=len(rejected_keys))
     result.source_rows = source.count(table.source)
     result.target_rows = target.count(table.target)
     if not table.key:
         _compare_whole(source, target, table, result)
         return result
+    result.source_keys, result.target_keys = _key_bounds(source, target, table)
+    diff = _Diff()
+    searcher = _Bisector(source, target, table, rejected_keys, options, result, diff)
     for krange in ranges:
-        _compare_range(source, target, table, krange, rejected_keys, result)
+        searcher.compare(krange, 0)
+    _conclude(searcher, diff, result)
     return result
+
+
+def _key_bounds(source, target, table: ResolvedTable):
+    if len(table.key) != 1:
+        return None, None
+    return (tuple(source.key_bounds(table.source, table.key)),
+            tuple(target.key_bounds(table.target, table.hash_target.key)))
 
 
 def _compare_whole(source, target, table, result: TableResult) -> None:
@@ -79,17 +160,156 @@ def _compare_whole(source, target, table, result: TableResult) -> None:
         result.error = "checksums differ on a table without key: rows cannot be named"
 
 
-def _compare_range(source, target, table, krange, rejected_keys, result: TableResult) -> None:
-    src_sum = source.checksum(table.read, krange)
-    if not rejected_keys and src_sum == target.checksum(table.hash_target, krange):
-        return
-    src = {k: h for k, h in source.row_hashes(table.read, krange).items() if k not in rejected_keys}
-    tgt = target.row_hashes(table.hash_target, krange)
-    src = {normalize_key(k): h for k, h in src.items()}
-    tgt = {normalize_key(k): h for k, h in tgt.items()}
-    _add(result, "missing", [k for k in src if k not in tgt])
-    _add(result, "extra", [k for k in tgt if k not in src])
-    _add(result, "modified", [k for k in src if k in tgt and src[k] != tgt[k]])
+class _Bisector:
+    """Recursive search of one table's differing segments (see the module docstring)."""
+
+    def __init__(self, source, target, table: ResolvedTable, rejected: set, options: BisectOptions,
+                 result: TableResult, diff: _Diff) -> None:
+        self.source, self.target, self.table = source, target, table
+        self.rejected, self.options, self.result, self.diff = rejected, options, result, diff
+        column = table.source.column(table.key[0])
+        self.integer_key = len(table.key) == 1 and column.type.kind in INTEGER_KINDS
+
+    def compare(self, krange: KeyRange, depth: int) -> None:
+        """Checksum ``krange`` on both sides; descend when they differ."""
+        src = self.source.checksum(self.table.read, krange)
+        tgt = self.target.checksum(self.table.hash_target, krange)
+        self.result.checksum_queries += 1
+        if src == tgt:
+            return
+        rows = max(src.count, tgt.count)
+        parts = [] if rows <= self.options.threshold or depth >= MAX_DEPTH else self.split(krange, src, tgt)
+        if len(parts) < 2:
+            self.leaf(krange)
+            return
+        for part in parts:
+            self.compare(part, depth + 1)
+
+    def split(self, krange: KeyRange, src, tgt) -> list[KeyRange]:
+        """``factor`` sub-ranges covering ``krange`` ([] when it cannot be split)."""
+        if self.integer_key:
+            return self._split_integer(krange)
+        conn, select = (self.source, self.table.read) if src.count >= tgt.count else \
+            (self.target, self.table.hash_target)
+        every = max(1, math.ceil(max(src.count, tgt.count) / self.options.factor))
+        bounds = sample_keys_in_range(conn, select, krange, every)
+        return _ranges_between(krange, bounds)
+
+    def _split_integer(self, krange: KeyRange) -> list[KeyRange]:
+        low, high = _int_bounds(self.source, self.table.read, krange)
+        tlow, thigh = _int_bounds(self.target, self.table.hash_target, krange)
+        lows = [v for v in (low, tlow) if v is not None]
+        highs = [v for v in (high, thigh) if v is not None]
+        if not lows:
+            return []
+        low, high = min(lows), max(highs)
+        step = max(1, math.ceil((high - low + 1) / self.options.factor))
+        bounds = [(low + i * step,) for i in range(1, self.options.factor) if low + i * step <= high]
+        return _ranges_between(krange, bounds)
+
+    def leaf(self, krange: KeyRange) -> None:
+        """Download both sides' row hashes of ``krange`` and record the differences."""
+        src = {normalize_key(k): h for k, h in self.source.row_hashes(self.table.read, krange).items()}
+        tgt = {normalize_key(k): h for k, h in self.target.row_hashes(self.table.hash_target, krange).items()}
+        self.result.leaves += 1
+        self.result.hashed_rows += len(src) + len(tgt)
+        for k in [k for k in src if k in self.rejected]:
+            if k not in tgt:
+                self.result.rejected_seen += 1
+            del src[k]
+        for k, h in src.items():
+            if k not in tgt:
+                self.diff.src_only[k] = (h, krange)
+            elif tgt[k] != h:
+                self.diff.modified.append((k, krange, krange))
+        for k, h in tgt.items():
+            if k not in src:
+                self.diff.tgt_only[k] = (h, krange)
+
+
+def _conclude(searcher: _Bisector, diff: _Diff, result: TableResult) -> None:
+    """Match one-sided keys across segments, then count and detail the differences."""
+    for k in [k for k in diff.src_only if k in diff.tgt_only]:
+        (sh, srange), (th, trange) = diff.src_only.pop(k), diff.tgt_only.pop(k)
+        if sh != th:
+            diff.modified.append((k, srange, trange))
+    _add(result, "missing", list(diff.src_only))
+    _add(result, "extra", list(diff.tgt_only))
+    _add(result, "modified", [k for k, _, _ in diff.modified])
+    wanted = sorted(diff.modified, key=lambda m: repr(m[0]))[: searcher.options.details]
+    result.modified_details = modified_details(searcher.source, searcher.target, searcher.table, wanted)
+
+
+def modified_details(source, target, table: ResolvedTable, wanted: list) -> list[dict]:
+    """For ``(key, source range, target range)`` triples: the columns whose
+    canonical texts differ, with both values.
+
+    Returns:
+        ``[{"key": [...], "columns": [{"column", "source", "target"}]}]``.
+    """
+    details = []
+    names = [c.name for c in table.target.columns]
+    types = [t for _, t in table.hash_target.exprs]
+    for key, srange, trange in wanted:
+        srow = _row_by_key(source, table.read, srange, key)
+        trow = _row_by_key(target, table.hash_target, trange, key)
+        if srow is None or trow is None:
+            continue
+        cols = []
+        for name, dtype, sv, tv in zip(names, types, srow, trow):
+            stext, ttext = _canon(sv, dtype), _canon(tv, dtype)
+            if stext != ttext:
+                cols.append({"column": name, "source": stext, "target": ttext})
+        details.append({"key": list(key), "columns": cols})
+    return details
+
+
+def _canon(value, dtype):
+    try:
+        return canonical_text(value, dtype)
+    except (ValueError, TypeError, ArithmeticError):
+        return repr(value)
+
+
+def _row_by_key(conn: Connector, select: Select, krange: KeyRange, key: tuple):
+    """The values of ``select.exprs`` for the row with normalised key ``key``
+    inside ``krange`` (a leaf: at most ``threshold`` rows are read), or None."""
+    keyed = tuple((conn.dialect.quote(k), select.table.column(k).type) for k in select.key)
+    full = Select(select.table, keyed + select.exprs, select.key, select.where)
+    n, found = len(keyed), None
+    for batch in conn.read(full, krange, 1000):    # read to the end: a stream must not stay open
+        for row in batch:
+            if normalize_key(tuple(row[:n])) == key:
+                found = row[n:]
+    return found
+
+
+def _int_bounds(conn: Connector, select: Select, krange: KeyRange) -> tuple:
+    """(min, max) of the single integer key of ``select`` inside ``krange``."""
+    d = conn.dialect
+    pred, params = d.range_predicate(select.key, krange)
+    col = d.quote(select.key[0])
+    row = conn.query(f"SELECT MIN({col}), MAX({col}) FROM {d.qualify(select.table)} WHERE {pred}", params)[0]
+    return (None, None) if row[0] is None else (int(row[0]), int(row[1]))
+
+
+def sample_keys_in_range(conn: Connector, select: Select, krange: KeyRange, every: int) -> list[tuple]:
+    """Every ``every``-th key of ``select.table`` inside ``krange``, in key order
+    (keyset sampling restricted to one range)."""
+    d = conn.dialect
+    pred, params = d.range_predicate(select.key, krange)
+    cols = ", ".join(d.quote(k) for k in select.key)
+    mod = f"ferry_rn % {int(every)}" if d.name == "sqlite" else f"MOD(ferry_rn, {int(every)})"
+    sql = (f"SELECT {cols} FROM (SELECT {cols}, ROW_NUMBER() OVER (ORDER BY {cols}) AS ferry_rn "
+           f"FROM {d.qualify(select.table)} WHERE {pred}) s WHERE {mod} = 0 ORDER BY {cols}")
+    return [tuple(r) for r in conn.query(sql, params)]
+
+
+def _ranges_between(krange: KeyRange, bounds: list[tuple]) -> list[KeyRange]:
+    """Sub-ranges of ``krange`` cut at ``bounds`` (ascending, inside the range)."""
+    edges = [krange.lower, *bounds, krange.upper]
+    parts = [KeyRange(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
+    return [p for p in parts if p.lower is None or p.upper is None or p.lower != p.upper]
 
 
 def normalize_key(key: tuple) -> tuple:
@@ -105,14 +325,15 @@ def _add(result: TableResult, kind: str, keys: list) -> None:
 
 
 def verify_tables(source: Connector, target: Connector, work: list[tuple[ResolvedTable, list[KeyRange],
-                  set[tuple]]], jobs: int, on_table=None) -> list[TableResult]:
+                  set[tuple]]], jobs: int, on_table=None,
+                  options: BisectOptions | None = None) -> list[TableResult]:
     """Verify several tables in parallel (one connection pair per worker)."""
 
     def one(item) -> TableResult:
         table, ranges, rejected = item
         src, tgt = source.clone(), target.clone()
         try:
-            result = verify_table(src, tgt, table, ranges, rejected)
+            result = verify_table(src, tgt, table, ranges, rejected, options)
         finally:
             src.close()
             tgt.close()
