@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Strict(BaseModel):
@@ -18,12 +18,72 @@ class _Strict(BaseModel):
 
 
 class ColumnMapping(_Strict):
-    """How one source column becomes one target column."""
+    """How one target column is made: from a source column (renamed, cast,
+    transformed) or added (``default`` / ``expression``, no ``name``).
 
-    name: str = Field(description="source column name")
+    Every transform is compiled into the one source ``SELECT``, in this order:
+    ``expression`` (else the column) -> ``trim`` -> ``normalize_whitespace`` ->
+    ``lower`` / ``upper`` -> ``value_map`` -> conversion to the target ``type``
+    (SQL CAST when a non-text value becomes text) -> ``null_default`` ->
+    ``on_invalid`` -> ``mask`` -> ``hash``. A column left out of ``columns:``
+    (or marked ``drop: true``) is not copied.
+    """
+
+    name: str | None = Field(None, description="source column name; omit it for an added column "
+                                               "(then give target, and default or expression)")
     target: str | None = Field(None, description="target column name (default: the source name)")
     type: str | None = Field(None, description="target type in neutral spelling, e.g. decimal(20,0); "
                                                 "default: chosen by the casting rules")
+    drop: bool = Field(False, description="do not copy this column (same as leaving it out of columns:)")
+    on_invalid: Literal["reject", "null", "clamp"] | None = Field(
+        None, description="values `type` cannot hold (out of range integers, too long text): reject the "
+                          "row, set NULL (counted) or clamp to the nearest value that fits (counted); "
+                          "default: the casting rule's `invalid` (reject)")
+    expression: str | None = Field(None, description="portable SQL (sqlglot's default dialect) over the "
+                                                     "table's source columns, e.g. \"first || ' ' || last\"; "
+                                                     "transpiled for the source engine")
+    default: str | int | float | bool | None = Field(
+        None, description="constant value of an added column (no `name`)")
+    python: str | None = Field(None, description="package.module:function applied to each value "
+                                                 "(not supported yet)")
+    value_map: dict[str | int | float | bool, str | int | float | bool | None] | None = Field(
+        None, description="replace values: {old: new}; values not listed are kept")
+    null_default: str | int | float | bool | None = Field(
+        None, description="value written instead of NULL (COALESCE)")
+    trim: bool = Field(False, description="remove leading and trailing spaces")
+    normalize_whitespace: bool = Field(False, description="trim, and collapse inner runs of spaces, "
+                                                          "tabs and line breaks to one space")
+    lower: bool = Field(False, description="lower-case the text")
+    upper: bool = Field(False, description="upper-case the text")
+    mask: dict[str, int] | None = Field(
+        None, description="keep the first/last N characters, replace the rest with `*`: "
+                          "{first: 2, last: 4}")
+    hash: bool = Field(False, description="replace the value by the MD5 hex digest of its text "
+                                          "(PostgreSQL, MySQL sources)")
+    timezone: dict[str, str] | None = Field(None, description="time-zone conversion (not supported yet)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ColumnMapping":
+        from ferry.errors import NotSupported
+
+        if self.python is not None:
+            raise NotSupported("python is not supported yet",
+                               "use `expression:` (SQL run inside the source database)")
+        if self.timezone is not None:
+            raise NotSupported("timezone is not supported yet", "convert with `expression:` for now")
+        if self.name is None and self.target is None:
+            raise ValueError("a column needs `name` (source column) or `target` (added column)")
+        if self.name is None and self.expression is None and self.default is None:
+            raise ValueError(f"added column {self.target!r} needs `default` or `expression`")
+        if self.name is not None and self.default is not None:
+            raise ValueError("`default` is for added columns (no `name`); use `null_default` "
+                             "to replace NULLs")
+        if self.lower and self.upper:
+            raise ValueError("`lower` and `upper` exclude each other")
+        if self.mask is not None and (set(self.mask) - {"first", "last"}
+                                      or any(v < 0 for v in self.mask.values())):
+            raise ValueError("mask takes {first: N, last: N} with N >= 0")
+        return self
 
 
 class TableMapping(_Strict):
@@ -33,8 +93,13 @@ class TableMapping(_Strict):
     target: str | None = Field(None, description="target table name (default: the source name)")
     key: list[str] | None = Field(None, description="key columns used for chunks and checksums "
                                                     "(default: the primary key)")
-    columns: list[ColumnMapping] | None = Field(None, description="columns to copy (default: all, "
-                                                                  "with casting rules)")
+    columns: list[ColumnMapping] | None = Field(None, description="target columns, in order (default: "
+                                                                  "every source column, with casting "
+                                                                  "rules); source columns left out are "
+                                                                  "not copied")
+    filter: str | None = Field(None, description="portable SQL condition over source columns: only "
+                                                 "matching rows are copied (the others are counted and "
+                                                 "reported, never counted as missing)")
 
 
 class Options(_Strict):
@@ -48,6 +113,35 @@ class Options(_Strict):
         "fail", description="what to do with a target table that exists before the first run")
     verify: bool = Field(True, description="run `verify` (counts and checksums) at the end of the run")
     create_indexes: bool = Field(True, description="create primary keys, indexes and foreign keys")
+
+
+class SqlCheck(_Strict):
+    """A plan-defined SQL check: ``must_return_zero`` on one side, or a query
+    on both sides whose results must be equal (within ``tolerance``)."""
+
+    name: str = Field(description="a name for reports and the journal")
+    must_return_zero: str | None = Field(None, description="SELECT returning one number (or no row) that must be 0")
+    on: Literal["source", "target"] = Field("target", description="where `must_return_zero` runs")
+    query: str | None = Field(None, description="SELECT run on both sides; results must be equal")
+    source_query: str | None = Field(None, description="the source's spelling of `query` when dialects differ")
+    target_query: str | None = Field(None, description="the target's spelling of `query` when dialects differ")
+    tolerance: float | str = Field(0, description="relative tolerance for numbers: 0.1 or '10%'")
+
+
+class Checks(_Strict):
+    """The `checks:` section: which checks `verify` runs by default, and their thresholds."""
+
+    default: list[str] = Field(default_factory=lambda: ["counts", "checksum"],
+                               description="checks run when --checks is not given")
+    sample_size: int = Field(100, ge=1, description="random keys compared field by field by `sample`")
+    sample_seed: int = Field(42, description="seed of the `sample` key draw")
+    float_tolerance: float = Field(1e-9, ge=0, description="relative tolerance of float aggregates")
+    max_nulls: int = Field(0, ge=0, description="acceptable NULLs in a NOT NULL column")
+    max_duplicates: int = Field(0, ge=0, description="acceptable duplicate rows per unique key")
+    max_orphans: int = Field(0, ge=0, description="acceptable rows without parent per foreign key")
+    bisect_factor: int = Field(16, ge=2, description="sub-ranges per split of a mismatching chunk")
+    bisect_threshold: int = Field(1000, ge=1, description="rows at which row hashes are compared")
+    sql: list[SqlCheck] = Field(default_factory=list, description="SQL checks")
 
 
 class Plan(_Strict):
@@ -67,6 +161,7 @@ class Plan(_Strict):
                                 description="casting rules applied before the defaults: "
                                             "{match: 'tinyint(1)', to: smallint}")
     options: Options = Field(default_factory=Options)
+    checks: Checks = Field(default_factory=Checks, description="verification checks and thresholds")
 
     @field_validator("source", "target")
     @classmethod

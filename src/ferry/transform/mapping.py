@@ -11,24 +11,33 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 
-from ferry.catalog.casting import CastingRule, cast_column
+from ferry.catalog.casting import CastingRule
 from ferry.catalog.model import Catalog, Column, ForeignKey, Index, Table
 from ferry.catalog.names import shorten_identifier, unique_names
-from ferry.catalog.types import parse_type
 from ferry.connectors.base import Select
 from ferry.errors import PlanError
 from ferry.plan.model import ColumnMapping, Plan, TableMapping
+from ferry.transform.checks import check_compiled, check_mapping
+from ferry.transform.columns import compile_column
+from ferry.transform.expressions import transpile
 
 
 @dataclass
 class ColumnCast:
-    """One column's journey: source name -> target name and type, and why."""
+    """One column's journey: source name -> target name and type, and why.
+
+    An added column (``added``) has no source column: ``source`` then names a
+    stand-in, the first non-key source column, so that code addressing source
+    columns by name (reject records, the native COPY check) keeps working;
+    nothing maps through it (foreign keys, indexes skip added columns).
+    """
 
     source: str
     target: str
     type: str
     rule: str
     note: str = ""
+    added: bool = False
 
 
 @dataclass
@@ -46,6 +55,14 @@ class ResolvedTable:
         reject_filters: ``(target column, reason, source predicate)`` for rows a
             casting rule rejects; they go to the reject store, not the target.
         renamed: ``(kind, old, new)`` for identifiers shortened for the target.
+        value_counters: ``(target column, note, source predicate)`` for values a
+            transform changes in place (clamped); the copy phase counts them.
+        source_where: the plan's ``filter`` in the source dialect, or None: the
+            source rows the migration covers (``read.where`` adds the reject
+            filters). Row counts of the source must use it.
+        transforms: ``"column: trim, upper"`` per column whose values a
+            transform changes (reports; such tables leave the native COPY path).
+        filter: the plan's ``filter`` as written (portable SQL), for reports.
     """
 
     source: Table
@@ -56,6 +73,10 @@ class ResolvedTable:
     null_counters: list[tuple[str, str, str]] = field(default_factory=list)
     reject_filters: list[tuple[str, str, str]] = field(default_factory=list)
     renamed: list[tuple[str, str, str]] = field(default_factory=list)
+    value_counters: list[tuple[str, str, str]] = field(default_factory=list)
+    source_where: str | None = None
+    transforms: list[str] = field(default_factory=list)
+    filter: str | None = None
 
     @property
     def name(self) -> str:
@@ -116,41 +137,37 @@ def resolve(plan: Plan, catalog: Catalog, source_dialect, target_dialect) -> lis
 
 
 def _resolve_table(table: Table, mapping: TableMapping, rules, sdial, tdial) -> ResolvedTable:
-    column_maps = mapping.columns or [ColumnMapping(name=c.name) for c in table.columns]
-    problems = [f"columns: source table {table.qualified} has no column {m.name!r}"
-                for m in column_maps if m.name not in {c.name for c in table.columns}]
+    column_maps = [m for m in (mapping.columns or [ColumnMapping(name=c.name) for c in table.columns])
+                   if not m.drop]
     key = tuple(mapping.key or table.primary_key)
-    problems += [f"key: no column {k!r} in {table.qualified}" for k in key
-                 if k not in {c.name for c in table.columns}]
-    if problems:
-        raise PlanError("bad table mapping", problems)
+    problems = check_mapping(table, column_maps, key)
     wanted = [m.target or m.name for m in column_maps]
     short = unique_names(wanted, tdial.max_identifier_length)
     renamed = [("column", old, new) for old, new in short.items()]
-    casts, exprs, tcols, nulls, rejects = [], [], [], [], []
-    for m, want in zip(column_maps, wanted):
-        col = table.column(m.name)
-        cast = _cast(col, table, m, rules, sdial, tdial.name)
-        tname = short.get(want, want)
-        quoted = sdial.quote(col.name)
-        expr = f"CASE WHEN {cast.null_when} THEN NULL ELSE {quoted} END" if cast.null_when else quoted
-        exprs.append((expr, cast.type))
-        nullable = col.nullable or bool(getattr(cast, "drop_not_null", False))
-        tcols.append(Column(tname, cast.type, nullable, col.default, col.identity))
-        casts.append(ColumnCast(col.name, tname, str(cast.type), cast.rule, cast.note))
-        if cast.null_when:
-            nulls.append((tname, cast.note, cast.null_when))
-        if cast.reject_when:
-            rejects.append((tname, cast.note or "refused by casting rule", cast.reject_when))
-    return _assemble(table, mapping, key, casts, exprs, tcols, nulls, rejects, renamed, sdial, tdial)
+    compiled = []
+    for i, (m, want) in enumerate(zip(column_maps, wanted)):
+        if m.name is not None and m.name not in {c.name for c in table.columns}:
+            continue
+        try:
+            compiled.append((compile_column(m, table, rules, sdial, tdial.name, f"columns.{want}"),
+                             short.get(want, want)))
+        except PlanError as exc:
+            problems += exc.problems
+    source_where = _filter(mapping, table, sdial.name, problems)
+    problems += check_compiled(compiled, key)
+    if problems:
+        raise PlanError("bad table mapping", problems)
+    return _assemble(table, mapping, key, compiled, source_where, renamed, sdial, tdial)
 
 
-def _cast(col, table, m: ColumnMapping, rules, sdial, target_engine):
-    cast = cast_column(col, table, sdial, target_engine, rules)
-    if m.type:
-        cast.type = parse_type(m.type)
-        cast.rule = f"plan: {col.name} -> {m.type}"
-    return cast
+def _filter(mapping: TableMapping, table: Table, engine: str, problems: list[str]) -> str | None:
+    if not mapping.filter:
+        return None
+    try:
+        return transpile(mapping.filter, [c.name for c in table.columns], engine, "filter")
+    except PlanError as exc:
+        problems += exc.problems
+        return None
 
 
 def _target_name(name: str, tdial, renamed: list, kind: str) -> str:
@@ -160,8 +177,18 @@ def _target_name(name: str, tdial, renamed: list, kind: str) -> str:
     return short
 
 
-def _assemble(table, mapping, key, casts, exprs, tcols, nulls, rejects, renamed, sdial, tdial):
-    by_source = {c.source: c.target for c in casts}
+def _assemble(table, mapping, key, compiled, source_where, renamed, sdial, tdial):
+    casts, exprs, tcols, nulls, rejects, counters, changed = [], [], [], [], [], [], []
+    for c, tname in compiled:
+        exprs.append((c.expr, c.type))
+        tcols.append(Column(tname, c.type, c.nullable, c.default, c.identity))
+        stand_in = c.source or _stand_in(table, key)
+        casts.append(ColumnCast(stand_in, tname, str(c.type), c.rule, c.note, added=c.source is None))
+        nulls += [(tname, note, _and(source_where, pred)) for note, pred in c.null_counters]
+        rejects += [(tname, reason, _and(source_where, pred)) for reason, pred in c.reject_filters]
+        counters += [(tname, note, _and(source_where, pred)) for note, pred in c.value_counters]
+        changed += [f"{tname}: {', '.join(c.transforms)}"] if c.transforms else []
+    by_source = {c.source: c.target for c in casts if not c.added}
     tname = _target_name(mapping.target or table.name, tdial, renamed, "table")
     schema = table.schema if tdial.name == "postgresql" and getattr(sdial, "name", "") == "postgresql" else None
     target = Table(name=tname, columns=tcols, schema=schema,
@@ -171,11 +198,22 @@ def _assemble(table, mapping, key, casts, exprs, tcols, nulls, rejects, renamed,
                    foreign_keys=[fk for fk in table.foreign_keys if all(c in by_source for c in fk.columns)],
                    row_estimate=table.row_estimate)
     # NULL-safe negation: a NULL predicate (NULL value) must keep the row, not drop it
-    where = " AND ".join(f"(CASE WHEN ({pred}) THEN 1 ELSE 0 END) = 0" for _, _, pred in rejects) or None
+    keep = [f"(CASE WHEN ({pred}) THEN 1 ELSE 0 END) = 0" for _, _, pred in rejects]
+    where = " AND ".join(([f"({source_where})"] if source_where else []) + keep) or None
     read = Select(table, tuple(exprs), key, where)
     target_exprs = tuple((tdial.quote(c.name), c.type) for c in tcols)
     hash_target = Select(target, target_exprs, tuple(by_source.get(k, k) for k in key))
-    return ResolvedTable(table, target, read, hash_target, casts, nulls, rejects, renamed)
+    return ResolvedTable(table, target, read, hash_target, casts, nulls, rejects, renamed,
+                         value_counters=counters, source_where=source_where, transforms=changed,
+                         filter=mapping.filter)
+
+
+def _stand_in(table: Table, key: tuple[str, ...]) -> str:
+    return next((c.name for c in table.columns if c.name not in key), table.columns[0].name)
+
+
+def _and(condition: str | None, predicate: str) -> str:
+    return f"({condition}) AND ({predicate})" if condition else predicate
 
 
 def _map_indexes(indexes: list[Index], by_source: dict[str, str]) -> list[Index]:
@@ -192,8 +230,8 @@ def _link_foreign_keys(resolved: list[ResolvedTable], tdial) -> None:
             parent = by_source.get(fk.ref_table)
             if parent is None:
                 continue
-            cols = {c.source: c.target for c in r.casts}
-            pcols = {c.source: c.target for c in parent.casts}
+            cols = {c.source: c.target for c in r.casts if not c.added}
+            pcols = {c.source: c.target for c in parent.casts if not c.added}
             ref_cols = fk.ref_columns or parent.source.primary_key
             if not all(c in pcols for c in ref_cols):
                 continue

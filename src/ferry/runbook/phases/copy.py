@@ -30,6 +30,7 @@ class CopyPhase(Phase):
     def start(self, ctx: RunContext) -> None:
         self._plan_actions(ctx)
         self._count_nulls(ctx)
+        self._count_transforms(ctx)
         snapshot = ctx.source.export_snapshot()
         if snapshot:
             ctx.note("all workers read one consistent snapshot of the source")
@@ -64,6 +65,26 @@ class CopyPhase(Phase):
             for column, note, predicate in table.null_counters:
                 n = ctx.source.count(table.source, where=predicate)
                 counts[f"{table.name}.{column}"] = n
+                if n:
+                    ctx.note(f"{table.name}.{column}: {n} value(s) {note}")
+
+    def _count_transforms(self, ctx: RunContext) -> None:
+        """Rows the plan's filter leaves out and values clamped, counted once per
+        run on the source (``results["filtered"]``, ``results["clamped"]``),
+        noted for the summary and journaled as ``TransformCounted`` events."""
+        filtered = ctx.results.setdefault("filtered", {})
+        clamped = ctx.results.setdefault("clamped", {})
+        for table in ctx.tables:
+            if table.source_where:
+                out = f"(CASE WHEN ({table.source_where}) THEN 1 ELSE 0 END) = 0"
+                n = filtered[table.name] = ctx.source.count(table.source, where=out)
+                ctx.journal.event(ctx.run_id, "TransformCounted", table=table.name, transform="filter", rows=n)
+                ctx.note(f"{table.name}: {n} row(s) left out by the plan's filter ({table.filter}), "
+                         "not copied on purpose")
+            for column, note, predicate in table.value_counters:
+                n = clamped[f"{table.name}.{column}"] = ctx.source.count(table.source, where=predicate)
+                ctx.journal.event(ctx.run_id, "TransformCounted", table=table.name, column=column,
+                                  transform="clamp", values=n)
                 if n:
                     ctx.note(f"{table.name}.{column}: {n} value(s) {note}")
 

@@ -27,9 +27,22 @@ class PreflightPhase(Phase):
             if not table.key:
                 ctx.note(f"table {table.name} has no primary key: copied as one stream, "
                          "restarted whole on resume")
+        self._note_transforms(ctx)
         if not ctx.source.dialect.shared_snapshot:
             ctx.note(f"{ctx.source.dialect.name} cannot share one snapshot between workers: "
                      "the copy is consistent per chunk only")
+
+    @staticmethod
+    def _note_transforms(ctx: RunContext) -> None:
+        """Say which tables transforms change, and which of them therefore leave
+        the native PostgreSQL COPY path (the row path runs the transforms)."""
+        native = ctx.source.dialect.name == ctx.target.dialect.name == "postgresql"
+        for table in ctx.tables:
+            why = table.transforms + ([f"filter: {table.filter}"] if table.filter else [])
+            if not why:
+                continue
+            path = "; row path instead of native COPY" if native else ""
+            ctx.note(f"transforms on {table.name}: {'; '.join(why)}{path}")
 
     def describe(self, ctx: RunContext) -> list[str]:
         return [f"introspect {ctx.source.url.redacted()} and resolve {len(ctx.tables)} table mapping(s)"]

@@ -1,0 +1,218 @@
+"""Compile one column mapping into a SQL expression of the source's ``SELECT``.
+
+The order is fixed (see :class:`ferry.plan.model.ColumnMapping`):
+``expression`` (else the column) -> ``trim`` -> ``normalize_whitespace`` ->
+``lower`` / ``upper`` -> ``value_map`` -> conversion to text when the target
+type is text and the source is not -> ``null_default`` -> ``on_invalid`` ->
+``mask`` -> ``hash``.
+
+``on_invalid`` judges the *source* value against the target ``type``:
+integers out of the target's range, integers into boolean other than 0/1
+(through :func:`ferry.catalog.casting.cast_column`) and text longer than a
+``varchar(n)`` / ``char(n)``. Values no predicate foresees (text that is not a
+number, say) are refused by the target and become rejects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ferry.catalog.casting import CastingRule, cast_column
+from ferry.catalog.model import Column, DataType, Kind, Table
+from ferry.catalog.types import format_type, parse_type
+from ferry.errors import InputError, PlanError
+from ferry.plan.model import ColumnMapping
+from ferry.transform import sqlparts as sp
+from ferry.transform.expressions import transpile
+
+_BITS = {Kind.SMALLINT: 16, Kind.INTEGER: 32, Kind.BIGINT: 64}
+
+
+@dataclass
+class CompiledColumn:
+    """One target column as the source ``SELECT`` computes it.
+
+    Attributes:
+        source: the source column name, or None for an added column.
+        expr: SQL in the source dialect; type: the neutral target type.
+        rule, note: why this type, and what happens to the data (reports).
+        nullable, default: for the target column (default in the source dialect).
+        null_counters, reject_filters, value_counters: ``(note or reason,
+            source predicate)``: values set to NULL (counted), rows rejected,
+            values changed in place (clamped; counted).
+        transforms: short names of the value-changing transforms applied.
+    """
+
+    source: str | None
+    expr: str
+    type: DataType
+    rule: str
+    note: str = ""
+    nullable: bool = True
+    default: str | None = None
+    identity: bool = False
+    null_counters: list[tuple[str, str]] = field(default_factory=list)
+    reject_filters: list[tuple[str, str]] = field(default_factory=list)
+    value_counters: list[tuple[str, str]] = field(default_factory=list)
+    transforms: list[str] = field(default_factory=list)
+
+
+def compile_column(m: ColumnMapping, table: Table, rules: list[CastingRule], sdial,
+                   target_engine: str, where: str) -> CompiledColumn:
+    """Compile ``m`` (a column mapping of ``table``) for the source ``sdial``.
+
+    Raises:
+        PlanError: unknown columns, unparsable SQL or type, a transform the
+            source engine cannot run; ``problems`` lists each with ``where``.
+    """
+    if m.name is None:
+        return _added(m, table, sdial.name, where)
+    col = table.column(m.name)
+    cast = _cast(col, table, m, rules, sdial, target_engine, where)
+    out = CompiledColumn(col.name, sdial.quote(col.name), cast.type, cast.rule, cast.note,
+                         col.nullable or cast.drop_not_null, col.default, col.identity)
+    out.nullable = out.nullable or bool(m.expression or m.value_map)
+    if m.expression:
+        out.expr = transpile(m.expression, [c.name for c in table.columns], sdial.name, f"{where}.expression")
+        out.transforms.append("expression")
+    _text_ops(out, m, sdial.name)
+    _map_and_convert(out, m, col.type, sdial.name)
+    _invalid(out, cast, m, col, sdial, target_engine)
+    _privacy(out, m, sdial.name, where)
+    if out.transforms:
+        out.default, out.identity = None, False
+    return out
+
+
+def _cast(col: Column, table: Table, m: ColumnMapping, rules, sdial, target_engine: str, where: str):
+    if m.type:
+        try:
+            parse_type(m.type)
+        except InputError as exc:
+            raise PlanError("bad type", [f"{where}.type: {exc.message}"]) from None
+        invalid = "null" if m.on_invalid == "null" else "reject"
+        own = CastingRule(match="*", column=f"{table.qualified}.{col.name}", to=m.type, invalid=invalid)
+        rules = [own, *rules]
+    cast = cast_column(col, table, sdial, target_engine, rules)
+    if m.type:
+        cast.rule = f"plan: {col.name} -> {m.type}"
+    if m.hash and not m.type:
+        cast.type, cast.rule = DataType(Kind.VARCHAR, length=32), "hash: md5 hex"
+    elif (m.mask or m.hash) and cast.type.kind not in sp.TEXT_KINDS and not m.type:
+        cast.type, cast.rule = DataType(Kind.TEXT), "mask: text"
+    return cast
+
+
+def _added(m: ColumnMapping, table: Table, engine: str, where: str) -> CompiledColumn:
+    """An added column: a constant ``default`` or an ``expression``."""
+    if m.type:
+        try:
+            dtype = parse_type(m.type)
+        except InputError as exc:
+            raise PlanError("bad type", [f"{where}.type: {exc.message}"]) from None
+    elif m.expression is not None:
+        raise PlanError("missing type", [f"{where}.type: added column {m.target!r} with an expression "
+                                         "needs a `type`"])
+    else:
+        dtype = _constant_type(m.default)
+    if m.expression is not None:
+        expr = transpile(m.expression, [c.name for c in table.columns], engine, f"{where}.expression")
+        expr = sp.convert(expr, dtype, engine) if sp.family(dtype) == "text" else expr
+        return CompiledColumn(None, expr, dtype, f"added: expression -> {format_type(dtype)}",
+                              transforms=["expression"])
+    return CompiledColumn(None, sp.literal(m.default, engine), dtype, f"added: constant {m.default!r}",
+                          nullable=False, transforms=["default"])
+
+
+def _constant_type(value) -> DataType:
+    if isinstance(value, bool):
+        return DataType(Kind.BOOLEAN)
+    if isinstance(value, int):
+        return DataType(Kind.BIGINT)
+    if isinstance(value, float):
+        return DataType(Kind.DOUBLE)
+    return DataType(Kind.TEXT)
+
+
+def _text_ops(out: CompiledColumn, m: ColumnMapping, engine: str) -> None:
+    if m.trim and not m.normalize_whitespace:
+        out.expr, _ = f"TRIM({out.expr})", out.transforms.append("trim")
+    if m.normalize_whitespace:
+        out.expr, _ = sp.normalize_whitespace(out.expr, engine), out.transforms.append("normalize_whitespace")
+    if m.lower or m.upper:
+        fn = "LOWER" if m.lower else "UPPER"
+        out.expr, _ = f"{fn}({out.expr})", out.transforms.append(fn.lower())
+
+
+def _map_and_convert(out: CompiledColumn, m: ColumnMapping, source_type: DataType, engine: str) -> None:
+    """``value_map``, then text conversion when the target is text and the
+    source is not, then ``null_default``."""
+    to_text = sp.family(out.type) == "text" and sp.family(source_type) != "text" and not m.expression
+    otherwise = sp.convert(out.expr, out.type, engine) if to_text else out.expr
+    if m.value_map:
+        out.expr, _ = sp.value_map(out.expr, m.value_map, otherwise, engine), out.transforms.append("value_map")
+    else:
+        out.expr = otherwise
+    if m.null_default is not None:
+        out.expr = f"COALESCE({out.expr}, {sp.literal(m.null_default, engine)})"
+        out.transforms.append("null_default")
+
+
+def _invalid(out: CompiledColumn, cast, m: ColumnMapping, col: Column, sdial, target_engine: str) -> None:
+    """Apply the cast's predicates (NULL / reject) and ``on_invalid``."""
+    engine, raw = sdial.name, sdial.quote(col.name)
+    reject_when = cast.reject_when
+    too_long = _too_long(col.type, out.type, raw, engine) if m.type else None
+    if m.on_invalid == "clamp":
+        if reject_when and out.type.kind in _BITS | {Kind.BOOLEAN: 0}:
+            out.expr = _clamp(out.expr, out.type, target_engine)
+            out.value_counters.append((f"values clamped to {format_type(out.type)}", reject_when))
+            out.transforms.append("clamp")
+            reject_when = None
+        if too_long:
+            out.expr = sp.substr(out.expr, "1", str(out.type.length), engine)
+            out.value_counters.append((f"text cut to {out.type.length} characters", too_long))
+            out.transforms.append("clamp")
+    elif too_long and m.on_invalid == "null":
+        cast.null_when = f"({cast.null_when}) OR ({too_long})" if cast.null_when else too_long
+        cast.note = f"{cast.note}; text too long set to NULL, counted".lstrip("; ")
+    elif too_long:
+        reject_when = f"({reject_when}) OR ({too_long})" if reject_when else too_long
+        cast.note = f"{cast.note}; text too long rejected".lstrip("; ")
+    if cast.null_when:
+        out.expr = f"CASE WHEN {cast.null_when} THEN NULL ELSE {out.expr} END"
+        out.null_counters.append((cast.note, cast.null_when))
+        out.nullable = True
+    if reject_when:
+        out.reject_filters.append((cast.note or "refused by casting rule", reject_when))
+    out.note = cast.note
+
+
+def _too_long(source: DataType, target: DataType, raw: str, engine: str) -> str | None:
+    if target.kind not in (Kind.VARCHAR, Kind.CHAR) or not target.length or source.kind not in sp.TEXT_KINDS:
+        return None
+    if source.length is not None and source.length <= target.length:
+        return None
+    return f"{sp.length(raw, engine)} > {int(target.length)}"
+
+
+def _clamp(x: str, target: DataType, target_engine: str) -> str:
+    if target.kind == Kind.BOOLEAN:
+        return f"CASE WHEN {x} NOT IN (0, 1) THEN 1 ELSE {x} END"
+    bits = 64 if target_engine == "sqlite" else _BITS[target.kind]
+    unsigned = target.unsigned and target_engine == "mysql"
+    lo, hi = (0, 2 ** bits - 1) if unsigned else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+    return sp.clamp(x, str(lo), str(hi))
+
+
+def _privacy(out: CompiledColumn, m: ColumnMapping, engine: str, where: str) -> None:
+    if m.mask is not None:
+        first, last = m.mask.get("first", 0), m.mask.get("last", 0)
+        x = out.expr if sp.family(out.type) == "text" else sp.convert(out.expr, DataType(Kind.TEXT), engine)
+        out.expr, _ = sp.mask(x, first, last, engine), out.transforms.append("mask")
+    if m.hash:
+        hashed = sp.md5_hex(out.expr, engine)
+        if hashed is None:
+            raise PlanError("hash not available", [f"{where}.hash: SQLite has no MD5 function; hash the "
+                                                   "column after the copy, or copy from PostgreSQL/MySQL"])
+        out.expr, _ = hashed, out.transforms.append("hash")
