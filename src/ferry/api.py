@@ -203,22 +203,44 @@ def table_summaries(journal: Journal, run_id: str) -> list[TableSummary]:
     return list(tables.values())
 
 
-def verify(plan: Plan, *, plan_file=None, events: Events | None = None) -> list[TableResult]:
-    """Compare every table of ``plan``: counts and checksums (no journal needed).
+def verify(plan: Plan, *, plan_file=None, events: Events | None = None, checks=None,
+           source_only: bool = False):
+    """Run the verification checks of ``plan`` (no journal needed).
 
-    Rejects recorded by the plan's last run are accounted for when its journal exists.
+    Args:
+        checks: check names (list or ``"counts,checksum"``); None for the
+            plan's ``checks.default``.
+        source_only: run not_null / unique / foreign_keys on the source only
+            (a data-quality preflight).
+
+    Returns:
+        :class:`ferry.engines.checks.Verification`: the list of table results
+        (counts and checksums) with ``checks`` (every check result) and
+        ``status`` (``pass`` / ``fail`` / ``review``).
+
+    Raises:
+        InputError: an unknown check name, a bad plan or URL (exit 2).
+
+    Rejects recorded by the plan's last run are accounted for when its journal
+    exists; each check is recorded in that journal.
     """
+    from ferry.engines.checks import Verification
+
     events = events or Events()
     path = state_path(plan, plan_file)
     journal = Journal(path if path.exists() else ":memory:")
+    started = time.monotonic()
     try:
         with _connected(plan, target_read_only=True) as (source, target):
             last = journal.last_run() if path.exists() else None
             run_id = last["id"] if last else "verify"
             ctx = RunContext(plan, source, target, journal, run_id, events)
+            phase = ValidatePhase(raise_on_failure=False, checks=checks, source_only=source_only)
+            names = phase.names(ctx)
             PreflightPhase().start(ctx)
-            ValidatePhase(raise_on_failure=False).start(ctx)
-            return ctx.results["verify"]
+            phase.start(ctx)
+            return Verification(ctx.results["verify"], ctx.results["checks"], names, source_only,
+                                time.monotonic() - started)
     finally:
         journal.close()
 

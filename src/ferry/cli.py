@@ -135,19 +135,34 @@ def run(plan_file, source, target, tables, exclude, jobs, chunk_rows, batch_rows
 @main.command()
 @url_options
 @click.option("--json", "as_json", is_flag=True, help="print the results as JSON")
-def verify(plan_file, source, target, tables, exclude, as_json):
-    """Compare source and target: row counts and checksums. Exit 1 when anything differs."""
+@click.option("--checks", "check_names", help="checks to run, comma separated: counts, checksum, sample, "
+              "aggregates, not_null, unique, foreign_keys, sql (default: the plan's, else counts,checksum)")
+@click.option("--source-only", is_flag=True, help="run not_null, unique, foreign_keys on the source only")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False),
+              help="write a reconciliation report: .md, .html or .json")
+def verify(plan_file, source, target, tables, exclude, as_json, check_names, source_only, report_path):
+    """Compare source and target with the selected checks. Exit 0 when every
+    check passes, 1 when one fails or needs review, 2 for bad input."""
+    from ferry.report import reconciliation
+
+    if report_path:
+        reconciliation.report_format(report_path)
     plan = _plan(plan_file, source, target, tables, exclude)
-    results = api.verify(plan, plan_file=plan_file)
+    results = api.verify(plan, plan_file=plan_file, checks=check_names, source_only=source_only)
+    if report_path:
+        reconciliation.write(report_path, results, plan)
     if as_json:
         out.print_json(json.dumps([r.__dict__ | {"ok": r.ok} for r in results], default=str))
     else:
         from ferry.report import summary as report
 
-        report.verify_results(out, results)
-    failed = [r.table for r in results if not r.ok]
-    if failed:
-        err.print(f"differences in {len(failed)} table(s): {', '.join(failed)}", highlight=False)
+        if results:
+            report.verify_results(out, results)
+        reconciliation.print_checks(out, results)
+    if results.status != "pass":
+        failed = sorted({c.table for c in results.checks if c.status == results.status})
+        what = f"differences in {len(failed)} table(s)" if results.status == "fail" else "needs review"
+        err.print(f"{what}: {', '.join(failed)}", highlight=False, markup=False)
         sys.exit(1)
 
 

@@ -1,10 +1,20 @@
-"""Validate: row counts and checksums of every table, recorded as checks."""
+"""Validate: the selected checks over every table, recorded in the journal.
+
+By default (and in ``ferry run``) the checks are the plan's ``checks.default``
+(counts and checksum); ``ferry verify --checks`` chooses others. Results go to
+``ctx.results["verify"]`` (table verdicts) and ``ctx.results["checks"]``
+(every :class:`~ferry.engines.checks.CheckResult`), and one journal row per
+check.
+"""
 
 from __future__ import annotations
 
 from ferry.connectors.base import KeyRange
+from ferry.engines.checks import CheckResult, overall_status, parse_names
+from ferry.engines.checks.sqlcheck import run_sql_checks
+from ferry.engines.checks.suite import run_per_table, table_checks
 from ferry.engines.chunks import decode_range, decode_value, plan_chunks
-from ferry.engines.validate import TableResult, normalize_key, verify_tables
+from ferry.engines.validate import BisectOptions, normalize_key, verify_tables
 from ferry.errors import ChecksFailed
 from ferry.runbook.phase import Phase, RunContext
 
@@ -13,28 +23,62 @@ class ValidatePhase(Phase):
     """Compare every table, source (as transformed) against target.
 
     Args:
-        raise_on_failure: raise :class:`ChecksFailed` when a table differs.
+        raise_on_failure: raise :class:`ChecksFailed` when a check fails.
+        checks: check names (see :data:`ferry.engines.checks.CHECK_NAMES`);
+            None for the plan's ``checks.default``.
+        source_only: run only not_null / unique / foreign_keys, on the source.
     """
 
     name = "validate"
 
-    def __init__(self, raise_on_failure: bool = True) -> None:
+    def __init__(self, raise_on_failure: bool = True, checks: list[str] | None = None,
+                 source_only: bool = False) -> None:
         self.raise_on_failure = raise_on_failure
+        self.checks = checks
+        self.source_only = source_only
+
+    def names(self, ctx: RunContext) -> list[str]:
+        """The checks this phase runs (validated names, in canonical order)."""
+        names = parse_names(self.checks, ctx.plan.checks.default)
+        return [n for n in names if n in ("not_null", "unique", "foreign_keys")] if self.source_only else names
 
     def describe(self, ctx: RunContext) -> list[str]:
-        return [f"verify {t.name}: row counts and checksums per chunk" for t in ctx.tables]
+        names = ", ".join(self.names(ctx))
+        return [f"verify {t.name}: {names}" for t in ctx.tables]
 
     def start(self, ctx: RunContext) -> None:
-        work = [(t, self._ranges(ctx, t), self._rejected(ctx, t)) for t in ctx.tables]
-        results = verify_tables(ctx.source, ctx.target, work, ctx.jobs,
-                                on_table=lambda r: ctx.events.emit("TableVerified", result=r))
-        ctx.results["verify"] = results
-        for r in results:
-            self._journal(ctx, r)
-        failed = [r.table for r in results if not r.ok]
+        names = self.names(ctx)
+        rejected = {t.name: self._rejected(ctx, t) for t in ctx.tables}
+        results, checks = [], []
+        if not self.source_only and ("counts" in names or "checksum" in names):
+            results = self._verify(ctx, rejected)
+            checks = [c for r in results for c in table_checks(r, names)]
+        cfg = ctx.plan.checks
+        checks += run_per_table(ctx.source, ctx.target, ctx.tables, names, cfg, rejected,
+                                self.source_only, ctx.jobs)
+        if "sql" in names:
+            checks += run_sql_checks(ctx.source, ctx.target, cfg.sql)
+        ctx.results["verify"], ctx.results["checks"] = results, checks
+        for c in checks:
+            ctx.journal.add_check(ctx.run_id, c.table, c.name, c.status, c.criteria, c.measured, c.detail)
+        self._raise(checks)
+
+    def _verify(self, ctx: RunContext, rejected: dict) -> list:
+        work = [(t, self._ranges(ctx, t), rejected[t.name]) for t in ctx.tables]
+        options = BisectOptions(ctx.plan.checks.bisect_factor, ctx.plan.checks.bisect_threshold)
+        return verify_tables(ctx.source, ctx.target, work, ctx.jobs, options=options,
+                             on_table=lambda r: ctx.events.emit("TableVerified", result=r))
+
+    def _raise(self, checks: list[CheckResult]) -> None:
+        failed = sorted({c.table for c in checks if c.status == "fail"})
         if failed and self.raise_on_failure:
             raise ChecksFailed(f"verification failed for {len(failed)} table(s): {', '.join(failed[:10])}",
                                "see the report for the differing keys")
+
+    @staticmethod
+    def status(ctx: RunContext) -> str:
+        """``pass``, ``fail`` or ``review`` over the checks of the last start."""
+        return overall_status(ctx.results.get("checks", []))
 
     def _ranges(self, ctx: RunContext, table) -> list[KeyRange]:
         actions = [a for a in ctx.journal.actions(ctx.run_id, "copy") if a.table == table.name]
@@ -48,13 +92,3 @@ class ValidatePhase(Phase):
             if reject["key"] is not None:
                 keys.add(normalize_key(tuple(decode_value(v) for v in reject["key"])))
         return keys
-
-    def _journal(self, ctx: RunContext, r: TableResult) -> None:
-        status = "pass" if r.counts_match else "fail"
-        ctx.journal.add_check(ctx.run_id, r.table, "counts", status,
-                              f"{r.source_rows} source rows", f"{r.target_rows} target + {r.rejects} rejects")
-        differ = r.missing_count + r.extra_count + r.modified_count
-        detail = (f"missing {r.missing_count} {r.missing[:5]}, extra {r.extra_count} {r.extra[:5]}, "
-                  f"modified {r.modified_count} {r.modified[:5]}" if differ else (r.error or ""))
-        ctx.journal.add_check(ctx.run_id, r.table, "checksum", "pass" if r.ok else "fail",
-                              "0 differing rows", f"{differ} differing rows", detail)
