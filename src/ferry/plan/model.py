@@ -125,7 +125,7 @@ class SqlCheck(_Strict):
     query: str | None = Field(None, description="SELECT run on both sides; results must be equal")
     source_query: str | None = Field(None, description="the source's spelling of `query` when dialects differ")
     target_query: str | None = Field(None, description="the target's spelling of `query` when dialects differ")
-    tolerance: float | str = Field(0, description="relative tolerance for numbers: 0.1 or '10%'")
+    tolerance: float | str = Field(0.0, description="relative tolerance for numbers: 0.1 or '10%'")
 
 
 class Checks(_Strict):

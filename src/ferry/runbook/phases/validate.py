@@ -10,7 +10,7 @@ check.
 from __future__ import annotations
 
 from ferry.connectors.base import KeyRange
-from ferry.engines.checks import CheckResult, overall_status, parse_names
+from ferry.engines.checks import QUALITY_CHECKS, CheckResult, overall_status, parse_names
 from ferry.engines.checks.sqlcheck import run_sql_checks
 from ferry.engines.checks.suite import run_per_table, table_checks
 from ferry.engines.chunks import decode_range, decode_value, plan_chunks
@@ -26,7 +26,8 @@ class ValidatePhase(Phase):
         raise_on_failure: raise :class:`ChecksFailed` when a check fails.
         checks: check names (see :data:`ferry.engines.checks.CHECK_NAMES`);
             None for the plan's ``checks.default``.
-        source_only: run only not_null / unique / foreign_keys, on the source.
+        source_only: run only not_null / unique / foreign_keys (all three unless
+            ``checks`` names some of them), on the source.
     """
 
     name = "validate"
@@ -39,8 +40,10 @@ class ValidatePhase(Phase):
 
     def names(self, ctx: RunContext) -> list[str]:
         """The checks this phase runs (validated names, in canonical order)."""
-        names = parse_names(self.checks, ctx.plan.checks.default)
-        return [n for n in names if n in ("not_null", "unique", "foreign_keys")] if self.source_only else names
+        if self.source_only:
+            names = parse_names(self.checks, list(QUALITY_CHECKS))
+            return [n for n in names if n in QUALITY_CHECKS] or list(QUALITY_CHECKS)
+        return parse_names(self.checks, ctx.plan.checks.default)
 
     def describe(self, ctx: RunContext) -> list[str]:
         names = ", ".join(self.names(ctx))
