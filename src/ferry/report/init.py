@@ -12,6 +12,26 @@ from ferry.transform.mapping import resolve
 _PASSWORD = re.compile(r"^([a-z][a-z0-9+]*://[^:/@\s]*):([^\s/]*)@", re.IGNORECASE)
 
 
+# the transform options of a table mapping, as comments above `tables:`
+TRANSFORM_HELP = [
+    "# Table mappings (all run inside the source's SELECT; `ferry plan-schema` documents each key):",
+    "#   target: new_name                  rename the table",
+    "#   filter: \"status <> 'deleted'\"     copy matching rows only (portable SQL); the rest are counted",
+    "#   columns: the target columns in order; a source column left out (or drop: true) is not copied",
+    "#     - {name: email, target: mail}                          rename a column",
+    "#     - {name: qty, type: smallint, on_invalid: clamp}        cast; values that do not fit:",
+    "#                                                              reject (row) | null | clamp (counted)",
+    "#     - {name: city, trim: true, upper: true}                 also lower, normalize_whitespace",
+    "#     - {name: state, type: varchar(10), value_map: {A: active, I: inactive}}",
+    "#     - {name: phone, null_default: unknown}                  NULL -> a constant",
+    "#     - {name: card, mask: {first: 0, last: 4}}               keep the first/last N characters",
+    "#     - {name: email, hash: true}                             MD5 hex (not on SQLite sources)",
+    "#     - {name: price, expression: \"price * 100\"}              portable SQL over source columns",
+    "#     - {target: full_name, type: text, expression: \"first || ' ' || last\"}   added column",
+    "#     - {target: origin, default: legacy}                     added column, constant",
+]
+
+
 def _scalar(value: str) -> str:
     """``value`` as a double-quoted YAML scalar (JSON strings are valid YAML,
     safe in flow mappings where ``,`` and ``:`` are special)."""
@@ -48,6 +68,7 @@ def render_plan(plan: Plan, source_url: str, target_url: str) -> str:
         "  max_rejects: 0     # fail the run when more rows than this are rejected",
         "  if_exists: fail    # fail | drop | truncate existing target tables",
         "casting: []          # your rules first, e.g. - {match: 'tinyint(1)', to: smallint}",
+        *TRANSFORM_HELP,
         "tables:",
     ]
     for t in tables:

@@ -15,6 +15,10 @@ from sqlglot import exp
 
 from ferry.errors import PlanError
 
+_STATEMENTS = tuple(getattr(exp, n) for n in ("Query", "DML", "DDL", "Command", "Drop", "Create", "Alter",
+                                              "Insert", "Update", "Delete", "Merge", "Set", "Use",
+                                              "Transaction", "Commit", "Rollback", "Pragma")
+                    if hasattr(exp, n))
 SQLGLOT_DIALECT = {"postgresql": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 
 
@@ -36,10 +40,11 @@ def transpile(text: str, columns: list[str], engine: str, where: str) -> str:
     """
     try:
         tree = sqlglot.parse_one(text)
-    except sqlglot.errors.ParseError as exc:
+    except sqlglot.errors.SqlglotError as exc:
         raise PlanError("bad SQL", [f"{where}: cannot parse {text!r}: {_first_line(exc)}"]) from None
-    if tree is None or isinstance(tree, (exp.Query, exp.DML, exp.DDL, exp.Command)):
-        raise PlanError("bad SQL", [f"{where}: {text!r} must be an expression, not a statement"])
+    if not isinstance(tree, exp.Condition) or tree.find(*_STATEMENTS) is not None:
+        raise PlanError("bad SQL", [f"{where}: {text!r} must be an expression over the row, "
+                                    "not a statement or subquery"])
     unknown = _quote_columns(tree, columns)
     if unknown:
         raise PlanError("unknown columns", [f"{where}: no source column {', '.join(map(repr, unknown))} "
@@ -52,7 +57,7 @@ def referenced_columns(text: str) -> list[str]:
     duplicates (``[]`` when it does not parse)."""
     try:
         tree = sqlglot.parse_one(text)
-    except sqlglot.errors.ParseError:
+    except sqlglot.errors.SqlglotError:
         return []
     seen: list[str] = []
     for col in tree.find_all(exp.Column):

@@ -1,0 +1,72 @@
+"""Portable expressions (sqlglot) and the per-engine SQL fragments of transforms."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from pydantic import ValidationError
+
+from ferry.errors import NotSupported, PlanError
+from ferry.plan.model import ColumnMapping
+from ferry.transform import sqlparts as sp
+from ferry.transform.expressions import transpile
+
+COLUMNS = ["Id", "FirstName", "last"]
+
+
+def test_transpile_quotes_columns_in_the_table_spelling():
+    assert transpile("firstname || ' ' || last", COLUMNS, "postgresql", "x") == \
+        '"FirstName" || \' \' || "last"'
+    assert transpile("firstname || ' ' || last", COLUMNS, "mysql", "x") == "CONCAT(`FirstName`, ' ', `last`)"
+
+
+def test_transpile_lists_every_unknown_column():
+    with pytest.raises(PlanError) as exc:
+        transpile("ghost + other + Id", COLUMNS, "sqlite", "columns.a.expression")
+    (problem,) = exc.value.problems
+    assert problem.startswith("columns.a.expression:") and "'ghost', 'other'" in problem
+
+
+@pytest.mark.parametrize("text", ["SELECT 1", "DROP TABLE t", "1 +* 2", "TRUNCATE t", "'open"])
+def test_transpile_refuses_statements_and_garbage(text):
+    with pytest.raises(PlanError):
+        transpile(text, COLUMNS, "postgresql", "filter")
+
+
+def _sqlite(sql: str):
+    return sqlite3.connect(":memory:").execute(f"SELECT {sql}").fetchone()[0]
+
+
+@pytest.mark.parametrize("value, first, last, want", [("abcdef", 1, 2, "a***ef"), ("zz", 1, 2, "**"),
+                                                      ("4111222233334444", 0, 4, "************4444"),
+                                                      (None, 1, 1, None)])
+def test_mask_on_sqlite(value, first, last, want):
+    assert _sqlite(sp.mask(sp.literal(value, "sqlite"), first, last, "sqlite")) == want
+
+
+def test_normalize_whitespace_on_sqlite_collapses_long_runs():
+    x = sp.literal("  a" + " " * 200 + "b\t\n c ", "sqlite")
+    assert _sqlite(sp.normalize_whitespace(x, "sqlite")) == "a b c"
+
+
+def test_literals_escape_per_engine():
+    assert sp.literal("it's \\", "mysql") == "'it''s \\\\'"
+    assert sp.literal("it's \\", "postgresql") == "'it''s \\'"
+    assert sp.literal(True, "postgresql") == "TRUE" and sp.literal(True, "sqlite") == "1"
+
+
+def test_clamp_keeps_null():
+    assert _sqlite(sp.clamp("NULL", "-5", "5")) is None and _sqlite(sp.clamp("9", "-5", "5")) == 5
+
+
+@pytest.mark.parametrize("fields", [{"target": "x"}, {"name": "a", "default": 1},
+                                    {"name": "a", "lower": True, "upper": True}, {"name": "a", "mask": {"mid": 1}}])
+def test_inconsistent_column_mappings_are_refused(fields):
+    with pytest.raises(ValidationError):
+        ColumnMapping(**fields)
+
+
+def test_python_transform_is_not_supported_yet():
+    with pytest.raises(NotSupported, match="python is not supported yet"):
+        ColumnMapping(name="a", python="pkg.mod:fn")
