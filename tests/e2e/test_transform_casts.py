@@ -11,7 +11,7 @@ from ferry.connectors import open_connector
 from ferry.plan.loader import load_plan
 from ferry.transform.mapping import resolve
 from tests.e2e import generate as g
-from tests.e2e.test_transform_columns import PAIRS, PEOPLE, make_people, pair, run_plan  # noqa: F401
+from tests.e2e.test_transform_columns import PAIRS, PEOPLE, make_people, pair, pair_id, run_plan  # noqa: F401
 
 TO_SERVER = [p for p in PAIRS if p[1] != "sqlite_url2"]
 
@@ -22,7 +22,7 @@ def events(plan_path, kind: str) -> list[str]:
     return [r[0] for r in g.journal_query(journal, "SELECT data FROM events WHERE kind = ?", (kind,))]
 
 
-@pytest.mark.parametrize("names", TO_SERVER, ids=lambda p: f"{p[0][:-4]}->{p[1][:-4]}")
+@pytest.mark.parametrize("names", TO_SERVER, ids=pair_id)
 def test_cast_clamp_and_null(names, request, tmp_path):
     source, target = (request.getfixturevalue(n) for n in names)
     make_people(source)
@@ -40,7 +40,7 @@ def test_cast_clamp_and_null(names, request, tmp_path):
     assert any('"values": 2' in e and "secret" in e for e in events(path, "TransformCounted"))
 
 
-@pytest.mark.parametrize("names", TO_SERVER + [("sqlite_url", "sqlite_url2")], ids=str)
+@pytest.mark.parametrize("names", TO_SERVER + [("sqlite_url", "sqlite_url2")], ids=pair_id)
 def test_cast_reject(names, request, tmp_path):
     source, target = (request.getfixturevalue(n) for n in names)
     make_people(source)
@@ -52,7 +52,7 @@ def test_cast_reject(names, request, tmp_path):
     assert g.rows(target, "people", ("id", "secret")) == [(2, "zz"), (3, None)]
 
 
-@pytest.mark.parametrize("names", [("pg_url", "mysql_url"), ("mysql_url", "pg_url")], ids=str)
+@pytest.mark.parametrize("names", [("pg_url", "mysql_url"), ("mysql_url", "pg_url")], ids=pair_id)
 def test_hash(names, request, tmp_path):
     source, target = (request.getfixturevalue(n) for n in names)
     make_people(source)
@@ -116,3 +116,17 @@ def test_unfinished_transforms_refused_at_load(column, sqlite_url, sqlite_url2, 
     make_people(sqlite_url)
     result, _ = run_plan(tmp_path, sqlite_url, sqlite_url2, {"columns": [{"name": "id"}, column]})
     assert result.exit_code == 2 and "is not supported yet" in result.output, result.output
+
+
+def test_source_refusing_a_transform_stops_before_any_data_moves(pair, tmp_path):
+    """The compiled reads are tried with LIMIT 0 in preflight: an unknown function
+    (every engine) and mismatched CASE types (PostgreSQL) are plan problems."""
+    source, target = pair
+    columns = [{"name": "id"}, {"target": "x", "type": "text", "expression": "no_such_function(first)"}]
+    if g.engine(source) == "postgresql":
+        columns.append({"target": "y", "type": "text", "expression": "CASE WHEN score > 0 THEN 'pos' ELSE score END"})
+    result, _ = run_plan(tmp_path, source, target, {"columns": columns})
+    assert result.exit_code == 2, result.output
+    assert "people: the source refuses the transformed read" in result.output
+    assert "no_such_function" in result.output.lower()
+    assert "started phase schema" not in result.output and "people" not in _tables(target)

@@ -49,7 +49,12 @@ def run_plan(tmp_path, source: str, target: str, table: dict, **options):
     return g.cli("run", str(path)), path
 
 
-@pytest.fixture(params=PAIRS, ids=lambda p: f"{p[0][:-4]}->{p[1][:-4].rstrip('_url')}")
+def pair_id(names: tuple[str, str]) -> str:
+    """``sqlite->pg`` for ``("sqlite_url", "pg_url2")``."""
+    return "->".join(n.split("_")[0] for n in names)
+
+
+@pytest.fixture(params=PAIRS, ids=pair_id)
 def pair(request):
     """(source URL with table people, empty target URL)."""
     source = request.getfixturevalue(request.param[0])
@@ -94,3 +99,16 @@ def test_value_transforms(pair, tmp_path):
                    (2, "BOB", "ray", "bob@y.org", "inactive", "**"),
                    (3, None, "kim", "none", None, None),
                    (4, "DEE", "doe", "dee@z.org", "X", "1*******90")]
+
+
+def test_cast_across_families(pair, tmp_path):
+    """Integers become text (SQL CAST in the source) and decimals; verify passes."""
+    source, target = pair
+    result, _ = run_plan(tmp_path, source, target, {"columns": [
+        {"name": "id"}, {"name": "score", "type": "varchar(20)"},
+        {"name": "score", "target": "amount", "type": "decimal(12,2)"},
+        {"name": "status", "target": "code", "type": "varchar(10)", "value_map": {"A": 1, "I": 2}}]})
+    assert result.exit_code == 0, result.output
+    got = g.rows(target, "people", ("id", "score", "amount", "code"))
+    assert [(r[0], r[1], None if r[2] is None else float(r[2]), r[3]) for r in got] == [
+        (1, "5", 5.0, "1"), (2, "70000", 70000.0, "2"), (3, "-70000", -70000.0, None), (4, None, None, "X")]

@@ -150,7 +150,9 @@ def _map_and_convert(out: CompiledColumn, m: ColumnMapping, source_type: DataTyp
     to_text = sp.family(out.type) == "text" and sp.family(source_type) != "text" and not m.expression
     otherwise = sp.convert(out.expr, out.type, engine) if to_text else out.expr
     if m.value_map:
-        out.expr, _ = sp.value_map(out.expr, m.value_map, otherwise, engine), out.transforms.append("value_map")
+        key_text = sp.family(source_type) == "text" and not m.expression
+        out.expr = sp.value_map(out.expr, m.value_map, otherwise, engine, key_text, sp.family(out.type) == "text")
+        out.transforms.append("value_map")
     else:
         out.expr = otherwise
     if m.null_default is not None:

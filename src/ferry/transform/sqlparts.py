@@ -94,14 +94,23 @@ def normalize_whitespace(x: str, engine: str) -> str:
     return f"TRIM({out})"
 
 
-def value_map(x: str, mapping: dict, otherwise: str, engine: str) -> str:
+def value_map(x: str, mapping: dict, otherwise: str, engine: str, key_text: bool = False,
+              value_text: bool = False) -> str:
     """``CASE`` replacing each key of ``mapping`` by its value; other values
-    give ``otherwise`` (SQL text)."""
+    give ``otherwise`` (SQL text). ``key_text`` / ``value_text``: write the
+    keys / values as text literals (``1`` -> ``'1'``), for a text source
+    value / a text target (PostgreSQL compares and unifies types strictly)."""
     whens = []
     for old, new in mapping.items():
-        test = f"{x} IS NULL" if old is None else f"{x} = {literal(old, engine)}"
-        whens.append(f"WHEN {test} THEN {literal(new, engine)}")
+        test = f"{x} IS NULL" if old is None else f"{x} = {literal(_as_text(old, key_text), engine)}"
+        whens.append(f"WHEN {test} THEN {literal(_as_text(new, value_text), engine)}")
     return f"CASE {' '.join(whens)} ELSE {otherwise} END"
+
+
+def _as_text(value, wanted: bool):
+    if not wanted or value is None or isinstance(value, str):
+        return value
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
 def mask(x: str, first: int, last: int, engine: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ferry.errors import InputError
 from ferry.runbook.phase import Phase, RunContext
 from ferry.transform.mapping import resolve
+from ferry.transform.probe import probe_reads
 
 
 class PreflightPhase(Phase):
@@ -27,6 +28,7 @@ class PreflightPhase(Phase):
             if not table.key:
                 ctx.note(f"table {table.name} has no primary key: copied as one stream, "
                          "restarted whole on resume")
+        probe_reads(ctx.source, ctx.tables)
         self._note_transforms(ctx)
         if not ctx.source.dialect.shared_snapshot:
             ctx.note(f"{ctx.source.dialect.name} cannot share one snapshot between workers: "
