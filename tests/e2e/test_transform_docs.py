@@ -16,7 +16,7 @@ def test_init_documents_transforms_and_the_plan_runs(sqlite_url, sqlite_url2, tm
     result = g.cli("init", "--source", sqlite_url, "--target", sqlite_url2)
     assert result.exit_code == 0, result.output
     for option in ("filter:", "on_invalid: clamp", "value_map:", "mask:", "hash: true", "expression:",
-                   "default: legacy", "drop: true", "normalize_whitespace"):
+                   "default: legacy", "drop: true", "normalize_whitespace", "timezone: {from:"):
         assert option in result.stdout, option
     plan = yaml.safe_load(result.stdout)
     plan["tables"][0]["columns"].append({"target": "origin", "default": "legacy"})
@@ -31,6 +31,6 @@ def test_plan_schema_describes_transforms():
     schema = json.loads(g.cli("plan-schema").stdout)
     column = schema["$defs"]["ColumnMapping"]["properties"]
     for key in ("drop", "on_invalid", "expression", "default", "value_map", "null_default", "trim",
-                "normalize_whitespace", "lower", "upper", "mask", "hash"):
+                "normalize_whitespace", "lower", "upper", "mask", "hash", "timezone"):
         assert column[key].get("description"), key
     assert "filter" in schema["$defs"]["TableMapping"]["properties"]

@@ -22,7 +22,7 @@ class ColumnMapping(_Strict):
     transformed) or added (``default`` / ``expression``, no ``name``).
 
     Every transform is compiled into the one source ``SELECT``, in this order:
-    ``expression`` (else the column) -> ``trim`` -> ``normalize_whitespace`` ->
+    ``expression`` (else the column) -> ``timezone`` -> ``trim`` -> ``normalize_whitespace`` ->
     ``lower`` / ``upper`` -> ``value_map`` -> conversion to the target ``type``
     (SQL CAST when a non-text value becomes text) -> ``null_default`` ->
     ``on_invalid`` -> ``mask`` -> ``hash``. A column left out of ``columns:``
@@ -60,7 +60,10 @@ class ColumnMapping(_Strict):
                           "{first: 2, last: 4}")
     hash: bool = Field(False, description="replace the value by the MD5 hex digest of its text "
                                           "(PostgreSQL, MySQL sources)")
-    timezone: dict[str, str] | None = Field(None, description="time-zone conversion (not supported yet)")
+    timezone: dict[str, str] | None = Field(
+        None, description="{from: Europe/Paris}: a naive timestamp written in that zone becomes a "
+                          "timestamptz (PostgreSQL AT TIME ZONE; MySQL CONVERT_TZ, needs the server's "
+                          "time zone tables; not on SQLite sources)")
 
     @model_validator(mode="after")
     def _consistent(self) -> "ColumnMapping":
@@ -70,7 +73,7 @@ class ColumnMapping(_Strict):
             raise NotSupported("python is not supported yet",
                                "use `expression:` (SQL run inside the source database)")
         if self.timezone is not None:
-            raise NotSupported("timezone is not supported yet", "convert with `expression:` for now")
+            _check_zone(self.timezone)
         if self.name is None and self.target is None:
             raise ValueError("a column needs `name` (source column) or `target` (added column)")
         if self.name is None and self.expression is None and self.default is None:
@@ -84,6 +87,17 @@ class ColumnMapping(_Strict):
                                       or any(v < 0 for v in self.mask.values())):
             raise ValueError("mask takes {first: N, last: N} with N >= 0")
         return self
+
+
+def _check_zone(timezone: dict[str, str]) -> None:
+    import zoneinfo
+
+    if set(timezone) != {"from"}:
+        raise ValueError("timezone takes {from: <IANA zone>}, e.g. {from: Europe/Paris}")
+    try:
+        zoneinfo.ZoneInfo(timezone["from"])
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {timezone['from']!r} (IANA names such as Europe/Paris)") from None
 
 
 class TableMapping(_Strict):

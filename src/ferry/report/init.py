@@ -29,6 +29,7 @@ TRANSFORM_HELP = [
     "#     - {name: price, expression: \"price * 100\"}              portable SQL over source columns",
     "#     - {target: full_name, type: text, expression: \"first || ' ' || last\"}   added column",
     "#     - {target: origin, default: legacy}                     added column, constant",
+    "#     - {name: created, timezone: {from: Europe/Paris}}       naive timestamp -> timestamptz",
 ]
 
 

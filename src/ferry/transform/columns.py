@@ -1,7 +1,7 @@
 """Compile one column mapping into a SQL expression of the source's ``SELECT``.
 
 The order is fixed (see :class:`ferry.plan.model.ColumnMapping`):
-``expression`` (else the column) -> ``trim`` -> ``normalize_whitespace`` ->
+``expression`` (else the column) -> ``timezone`` -> ``trim`` -> ``normalize_whitespace`` ->
 ``lower`` / ``upper`` -> ``value_map`` -> conversion to text when the target
 type is text and the source is not -> ``null_default`` -> ``on_invalid`` ->
 ``mask`` -> ``hash``.
@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from ferry.catalog.casting import CastingRule, cast_column
 from ferry.catalog.model import Column, DataType, Kind, Table
 from ferry.catalog.types import format_type, parse_type
-from ferry.errors import InputError, PlanError
+from ferry.errors import InputError, NotSupported, PlanError
 from ferry.plan.model import ColumnMapping
 from ferry.transform import sqlparts as sp
 from ferry.transform.expressions import transpile
@@ -41,6 +41,8 @@ class CompiledColumn:
             source predicate)``: values set to NULL (counted), rows rejected,
             values changed in place (clamped; counted).
         transforms: short names of the value-changing transforms applied.
+        source_checks: ``(SQL, problem)``: queries the source must answer with
+            a true first value before the copy (MySQL time zone tables).
     """
 
     source: str | None
@@ -55,6 +57,7 @@ class CompiledColumn:
     reject_filters: list[tuple[str, str]] = field(default_factory=list)
     value_counters: list[tuple[str, str]] = field(default_factory=list)
     transforms: list[str] = field(default_factory=list)
+    source_checks: list[tuple[str, str]] = field(default_factory=list)
 
 
 def compile_column(m: ColumnMapping, table: Table, rules: list[CastingRule], sdial,
@@ -75,6 +78,8 @@ def compile_column(m: ColumnMapping, table: Table, rules: list[CastingRule], sdi
     if m.expression:
         out.expr = transpile(m.expression, [c.name for c in table.columns], sdial.name, f"{where}.expression")
         out.transforms.append("expression")
+    if m.timezone:
+        _timezone(out, m, col, sdial.name, where)
     _text_ops(out, m, sdial.name)
     _map_and_convert(out, m, col.type, sdial.name)
     _invalid(out, cast, m, col, sdial, target_engine)
@@ -132,6 +137,30 @@ def _constant_type(value) -> DataType:
     if isinstance(value, float):
         return DataType(Kind.DOUBLE)
     return DataType(Kind.TEXT)
+
+
+def _timezone(out: CompiledColumn, m: ColumnMapping, col: Column, engine: str, where: str) -> None:
+    """A naive timestamp read in zone ``m.timezone["from"]`` becomes a
+    timestamptz (the instant), computed by the source."""
+    zone = m.timezone["from"]
+    if engine == "sqlite":
+        raise NotSupported("timezone is not supported yet on SQLite sources (SQLite has no time zone "
+                           "database)", "convert the values before or after the copy")
+    if col.type.kind != Kind.TIMESTAMP and not m.expression:
+        raise PlanError("bad timezone", [f"{where}.timezone: {col.name!r} is {format_type(col.type)}, "
+                                         "not a timestamp without time zone"])
+    if engine == "postgresql":
+        out.expr = f"({out.expr} AT TIME ZONE {sp.literal(zone, engine)})"
+    else:
+        out.expr = f"CONVERT_TZ({out.expr}, {sp.literal(zone, engine)}, '+00:00')"
+        out.source_checks.append((f"SELECT CONVERT_TZ('2000-01-01 00:00:00', {sp.literal(zone, engine)}, "
+                                  "'+00:00') IS NOT NULL",
+                                  f"{where}.timezone: the MySQL server does not know zone {zone!r}: load its "
+                                  "time zone tables (mysql_tzinfo_to_sql /usr/share/zoneinfo | mysql mysql)"))
+    if not m.type:
+        out.type = DataType(Kind.TIMESTAMPTZ, precision=col.type.precision)
+        out.rule = f"timezone: {zone} -> timestamptz"
+    out.transforms.append("timezone")
 
 
 def _text_ops(out: CompiledColumn, m: ColumnMapping, engine: str) -> None:

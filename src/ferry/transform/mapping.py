@@ -63,6 +63,8 @@ class ResolvedTable:
         transforms: ``"column: trim, upper"`` per column whose values a
             transform changes (reports; such tables leave the native COPY path).
         filter: the plan's ``filter`` as written (portable SQL), for reports.
+        source_checks: ``(SQL, problem)`` the source must answer with a true
+            first value before any data moves (see :mod:`ferry.transform.probe`).
     """
 
     source: Table
@@ -77,6 +79,7 @@ class ResolvedTable:
     source_where: str | None = None
     transforms: list[str] = field(default_factory=list)
     filter: str | None = None
+    source_checks: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -205,7 +208,8 @@ def _assemble(table, mapping, key, compiled, source_where, renamed, sdial, tdial
     hash_target = Select(target, target_exprs, tuple(by_source.get(k, k) for k in key))
     return ResolvedTable(table, target, read, hash_target, casts, nulls, rejects, renamed,
                          value_counters=counters, source_where=source_where, transforms=changed,
-                         filter=mapping.filter)
+                         filter=mapping.filter,
+                         source_checks=[chk for c, _ in compiled for chk in c.source_checks])
 
 
 def _stand_in(table: Table, key: tuple[str, ...]) -> str:

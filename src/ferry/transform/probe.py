@@ -1,5 +1,7 @@
 """Try every transformed read on the source before any data moves.
 
+First the tables' ``source_checks`` (e.g. MySQL knows the time zones named).
+
 ``SELECT <read expressions> FROM <table> WHERE <filter> LIMIT 0`` makes the
 source engine parse and type-check the compiled transforms (PostgreSQL refuses
 ``CASE`` branches of different types, an unknown function, a bad cast) without
@@ -24,7 +26,7 @@ def probe_reads(source, tables: list) -> None:
             with the engine's message.
         TransientError: the connection failed (not the plan's fault).
     """
-    problems = []
+    problems = _source_checks(source, tables)
     for table in tables:
         if not (table.transforms or table.source_where or table.reject_filters):
             continue
@@ -40,6 +42,19 @@ def probe_reads(source, tables: list) -> None:
     if problems:
         raise PlanError("the source cannot run the plan's transforms", problems,
                         "fix the expressions or types named (the SQL runs inside the source database)")
+
+
+def _source_checks(source, tables: list) -> list[str]:
+    """The problems of the tables' ``source_checks`` whose answer is not true."""
+    problems = []
+    for table in tables:
+        for sql, problem in dict.fromkeys(table.source_checks):
+            try:
+                if not source.query(sql)[0][0]:
+                    problems.append(f"{table.name}: {problem}")
+            finally:
+                source.rollback()
+    return problems
 
 
 def _probe_sql(dialect, read) -> str:
