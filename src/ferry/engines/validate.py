@@ -138,8 +138,11 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
     result.source_keys, result.target_keys = _key_bounds(source, target, table)
     diff = _Diff()
     searcher = _Bisector(source, target, table, rejected_keys, options, result, diff)
-    for krange in ranges:
-        searcher.compare(krange, 0)
+    try:
+        for krange in ranges:
+            searcher.compare(krange, 0)
+    finally:
+        searcher.pool.shutdown()
     _conclude(searcher, diff, result)
     return result
 
@@ -169,11 +172,21 @@ class _Bisector:
         self.rejected, self.options, self.result, self.diff = rejected, options, result, diff
         column = table.source.column(table.key[0])
         self.integer_key = len(table.key) == 1 and column.type.kind in INTEGER_KINDS
+        self.pool = ThreadPoolExecutor(max_workers=1)   # the source side runs beside the target's
+
+    def both(self, method: str, krange: KeyRange) -> tuple:
+        """``(source result, target result)`` of connector ``method`` on ``krange``,
+        the two queries running at the same time."""
+        pending = self.pool.submit(getattr(self.source, method), self.table.read, krange)
+        try:
+            tgt = getattr(self.target, method)(self.table.hash_target, krange)
+        finally:
+            src = pending.result()
+        return src, tgt
 
     def compare(self, krange: KeyRange, depth: int) -> None:
         """Checksum ``krange`` on both sides; descend when they differ."""
-        src = self.source.checksum(self.table.read, krange)
-        tgt = self.target.checksum(self.table.hash_target, krange)
+        src, tgt = self.both("checksum", krange)
         self.result.checksum_queries += 1
         if src == tgt:
             return
@@ -209,8 +222,9 @@ class _Bisector:
 
     def leaf(self, krange: KeyRange) -> None:
         """Download both sides' row hashes of ``krange`` and record the differences."""
-        src = {normalize_key(k): h for k, h in self.source.row_hashes(self.table.read, krange).items()}
-        tgt = {normalize_key(k): h for k, h in self.target.row_hashes(self.table.hash_target, krange).items()}
+        src_hashes, tgt_hashes = self.both("row_hashes", krange)
+        src = {normalize_key(k): h for k, h in src_hashes.items()}
+        tgt = {normalize_key(k): h for k, h in tgt_hashes.items()}
         self.result.leaves += 1
         self.result.hashed_rows += len(src) + len(tgt)
         for k in [k for k in src if k in self.rejected]:
