@@ -65,10 +65,10 @@ def test_every_check_passes_then_fails_where_the_target_changed(pg_url, mysql_ur
 
 def test_sample_finds_a_changed_field(sqlite_url, sqlite_url2, tmp_path):
     make_table(sqlite_url, 300)
-    plan = write_plan(tmp_path / "plan.yaml", sqlite_url, sqlite_url2, checks={"sample_size": 300})
+    plan = write_plan(tmp_path / "plan.yaml", sqlite_url, sqlite_url2, checks={"sample_size": 300, "default": ["sample"]})
     assert ferry("run", plan).exit_code == 0
     g.execute(sqlite_url2, "UPDATE t SET name = 'other' WHERE id = 123")
-    result = api.verify(api.load_plan(plan), plan_file=plan, checks="sample")
+    result = api.verify(api.load_plan(plan), plan_file=plan)        # the plan's default: sample only
     (check,) = result.checks
     assert (check.status, check.value) == ("fail", 1)
     assert "[123] name: 'name-123' != 'other'" in check.detail
