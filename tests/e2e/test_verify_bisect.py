@@ -113,3 +113,31 @@ def test_small_threshold_descends_and_counts_match(sqlite_url, sqlite_url2):
         tgt.close()
     assert r.modified == [(4321,)] and r.missing_count == r.extra_count == 0
     assert r.leaves == 1 and r.hashed_rows <= 20 and r.checksum_queries > 5
+
+
+def _verify_sqlite(source: str, target: str, rejected: set, **options):
+    from ferry.connectors import open_connector
+    from ferry.engines.validate import verify_table
+    from ferry.transform.mapping import resolve
+
+    src, tgt = open_connector(source, read_only=True), open_connector(target, read_only=True)
+    try:
+        plan = api.plan_from_urls(source, target)
+        table = resolve(plan, src.introspect(), src.dialect, tgt.dialect)[0]
+        return verify_table(src, tgt, table, [KeyRange(None, (2500,)), KeyRange((2500,), None)], rejected,
+                            BisectOptions(**options))
+    finally:
+        src.close()
+        tgt.close()
+
+
+def test_missing_block_and_rejected_keys(sqlite_url, sqlite_url2):
+    """1,500 deleted rows are all named missing; a deleted row whose key is a
+    known reject counts as rejected, not missing."""
+    make_table(sqlite_url)
+    make_table(sqlite_url2)
+    g.execute(sqlite_url2, "DELETE FROM t WHERE id BETWEEN 2001 AND 3500", "DELETE FROM t WHERE id = 10")
+    r = _verify_sqlite(sqlite_url, sqlite_url2, {(10,)})
+    assert (r.missing_count, r.extra_count, r.modified_count, r.rejected_seen) == (1500, 0, 0, 1)
+    assert r.missing[:2] == [(2001,), (2002,)] and len(r.missing) == 20
+    assert r.source_keys == (1, 5000) and r.target_keys == (1, 5000)

@@ -112,8 +112,7 @@ class _Diff:
 
     src_only: dict = field(default_factory=dict)
     tgt_only: dict = field(default_factory=dict)
-    modified: list = field(default_factory=list)      # (key, leaf range)
-    leaf_of: dict = field(default_factory=dict)        # key -> (source leaf, target leaf)
+    modified: list = field(default_factory=list)      # (key, source leaf, target leaf)
 
 
 def verify_table(source: Connector, target: Connector, table: ResolvedTable,
@@ -191,7 +190,9 @@ class _Bisector:
         if src == tgt:
             return
         rows = max(src.count, tgt.count)
-        parts = [] if rows <= self.options.threshold or depth >= MAX_DEPTH else self.split(krange, src, tgt)
+        one_sided = min(src.count, tgt.count) == 0     # every row differs: no need to narrow down
+        small = rows <= self.options.threshold or one_sided or depth >= MAX_DEPTH
+        parts = [] if small else self.split(krange, src, tgt)
         if len(parts) < 2:
             self.leaf(krange)
             return
@@ -250,7 +251,7 @@ def _conclude(searcher: _Bisector, diff: _Diff, result: TableResult) -> None:
     _add(result, "missing", list(diff.src_only))
     _add(result, "extra", list(diff.tgt_only))
     _add(result, "modified", [k for k, _, _ in diff.modified])
-    wanted = sorted(diff.modified, key=lambda m: repr(m[0]))[: searcher.options.details]
+    wanted = sorted(diff.modified, key=lambda m: key_order(m[0]))[: searcher.options.details]
     result.modified_details = modified_details(searcher.source, searcher.target, searcher.table, wanted)
 
 
@@ -335,7 +336,12 @@ def normalize_key(key: tuple) -> tuple:
 def _add(result: TableResult, kind: str, keys: list) -> None:
     setattr(result, f"{kind}_count", getattr(result, f"{kind}_count") + len(keys))
     first = getattr(result, kind)
-    first.extend(sorted(keys, key=repr)[: FIRST_KEYS - len(first)])
+    first.extend(sorted(keys, key=key_order)[: FIRST_KEYS - len(first)])
+
+
+def key_order(key: tuple) -> tuple:
+    """A sort key for normalised keys: integers by value before text."""
+    return tuple((0, v, "") if isinstance(v, int) else (1, 0, str(v)) for v in key)
 
 
 def verify_tables(source: Connector, target: Connector, work: list[tuple[ResolvedTable, list[KeyRange],
