@@ -11,6 +11,14 @@ integers out of the target's range, integers into boolean other than 0/1
 (through :func:`ferry.catalog.casting.cast_column`) and text longer than a
 ``varchar(n)`` / ``char(n)``. Values no predicate foresees (text that is not a
 number, say) are refused by the target and become rejects.
+
+Engine differences: SQLite's ``LOWER``/``UPPER`` change ASCII letters only
+(``é`` stays), and SQLite has no MD5 (``hash`` is refused on SQLite sources).
+``hash`` digests the source engine's text of the value (use it on text).
+Integer-to-text casts are done by SQL ``CAST`` in the source; text-to-number
+casts are left to the target, which rejects text that is not a number.
+``on_invalid`` ranges are the *target engine's* (SQLite integers hold 64 bits,
+so ``smallint`` clamps nothing there).
 """
 
 from __future__ import annotations
