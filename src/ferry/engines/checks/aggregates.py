@@ -75,6 +75,12 @@ def _text(value, dtype: DataType):
         return repr(value)
 
 
+def _within(dtype: DataType, rel: float) -> str:
+    if dtype.kind == Kind.FLOAT:
+        return f" (within {FLOAT32_TOLERANCE:g})"
+    return f" (within {rel:g})" if dtype.kind == Kind.DOUBLE else ""
+
+
 def aggregates(src: Side, tgt: Side, table: ResolvedTable, rel: float) -> list[CheckResult]:
     """One result per column (and one for the row count): every aggregate equal."""
     types = [t for _, t in tgt.select.exprs]
@@ -87,6 +93,6 @@ def aggregates(src: Side, tgt: Side, table: ResolvedTable, rel: float) -> list[C
         if not _same(agg, by_name[col], sv, tv, rel):
             bad.append(f"{agg} {sv!r} != {tv!r}")
     return [CheckResult(table.name, "aggregates" if col == "*" else f"aggregates:{col}", verdict(not bad),
-                        "all aggregates equal" + (f" (floats within {rel:g})" if col != "*" else ""),
+                        "all aggregates equal" + _within(by_name[col], rel),
                         "; ".join(bad) or "equal", side="both", value=len(bad))
             for col, bad in results.items()]
