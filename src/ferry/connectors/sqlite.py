@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import hashlib
 import json
 import os
 import sqlite3
@@ -112,6 +113,14 @@ def _sqlite_canon(value, dtype: DataType) -> str | None:
     return text
 
 
+def _md5_hex(value) -> str | None:
+    """MD5 hex of a value's text, as PostgreSQL's md5(x::text) and MySQL's MD5(x)."""
+    if value is None:
+        return None
+    data = value if isinstance(value, bytes) else str(value).encode("utf-8", "surrogateescape")
+    return hashlib.md5(data).hexdigest()
+
+
 class _HashSum:
     """Aggregate: exact sum of row hashes, returned as text (it exceeds 64 bits)."""
 
@@ -160,6 +169,7 @@ class SQLiteConnector(Connector):
         conn.create_function("ferry_rowtext", -1, lambda *t: canonical.row_text(t), deterministic=True)
         conn.create_function("ferry_hash", 1, canonical.text_hash, deterministic=True)
         conn.create_aggregate("ferry_hashsum", 1, _HashSum)
+        conn.create_function("md5", 1, _md5_hex, deterministic=True)  # the `hash` transform
         if not self.read_only:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")

@@ -160,7 +160,8 @@ class CopyEngine:
         out: list[dict] = []
         key_pos = _key_positions(table)
         columns = [c.name for c in table.target.columns]
-        raw = tuple((src.dialect.quote(c.source), table.source.column(c.source).type) for c in table.casts)
+        raw = tuple(expr if c.added else (src.dialect.quote(c.source), table.source.column(c.source).type)
+                    for c, expr in zip(table.casts, table.read.exprs))
         for column, reason, predicate in table.reject_filters:
             select = Select(table.source, raw, table.read.key, predicate)
             for batch in src.read(select, krange, self.settings.batch_rows):

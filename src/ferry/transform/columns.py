@@ -13,7 +13,7 @@ integers out of the target's range, integers into boolean other than 0/1
 number, say) are refused by the target and become rejects.
 
 Engine differences: SQLite's ``LOWER``/``UPPER`` change ASCII letters only
-(``é`` stays), and SQLite has no MD5 (``hash`` is refused on SQLite sources).
+(``é`` stays); on SQLite, ``hash`` uses the ``md5`` function ferry registers.
 ``hash`` digests the source engine's text of the value (use it on text).
 Integer-to-text casts are done by SQL ``CAST`` in the source; text-to-number
 casts are left to the target, which rejects text that is not a number.
@@ -252,6 +252,5 @@ def _privacy(out: CompiledColumn, m: ColumnMapping, engine: str, where: str) -> 
     if m.hash:
         hashed = sp.md5_hex(out.expr, engine)
         if hashed is None:
-            raise PlanError("hash not available", [f"{where}.hash: SQLite has no MD5 function; hash the "
-                                                   "column after the copy, or copy from PostgreSQL/MySQL"])
+            raise PlanError("hash not available", [f"{where}.hash: the {engine} source has no MD5 function"])
         out.expr, _ = hashed, out.transforms.append("hash")

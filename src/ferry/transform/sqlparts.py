@@ -126,12 +126,14 @@ def mask(x: str, first: int, last: int, engine: str) -> str:
 
 
 def md5_hex(x: str, engine: str) -> str | None:
-    """Lowercase MD5 hex of the value's text, or None when the engine has no
-    MD5 function (SQLite)."""
+    """Lowercase MD5 hex of the value's text (SQLite: ferry registers ``md5``
+    on its connections); None for an unknown engine."""
     if engine == "postgresql":
         return f"MD5(CAST({x} AS text))"
     if engine == "mysql":
         return f"MD5({x})"
+    if engine == "sqlite":
+        return f"md5(CAST({x} AS TEXT))"
     return None
 
 
