@@ -68,7 +68,7 @@ def test_filter(pair, tmp_path):
     source as transformed (``read``, ``source_where``) equals the target."""
     source, target = pair
     result, path = run_plan(tmp_path, source, target, {"filter": "score > 0 OR status = 'X'", "columns": [
-        {"name": "id"}, {"name": "status"}]}, verify=False)
+        {"name": "id"}, {"name": "status"}]})
     assert result.exit_code == 0, result.output
     assert g.rows(target, "people", ("id", "status")) == [(1, "A"), (2, "I"), (4, "X")]
     assert "people: 1 row(s) left out by the plan's filter" in result.output

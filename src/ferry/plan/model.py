@@ -186,7 +186,7 @@ class Plan(_Strict):
 
     def identity(self) -> str:
         """A short stable hash of what defines the migration (URLs, tables, rules)."""
-        data = self.model_dump(exclude={"options", "name", "state"})
+        data = self.model_dump(exclude={"options", "name", "state", "checks"})
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 

@@ -25,9 +25,11 @@ def translate_default(text: str, source: str, target: str, kind=None) -> str | N
     if kind == Kind.BOOLEAN and text.strip("'") in ("0", "1", "b'0", "b'1"):
         truth = text.strip("'").endswith("1")
         return ("TRUE" if truth else "FALSE") if target == "postgresql" else ("1" if truth else "0")
+    retyped = kind in (Kind.ENUM, Kind.SET, Kind.TEXT, Kind.VARCHAR, Kind.CHAR)
+    if source == "postgresql" and retyped:
+        text = _CAST.sub("", text)
     if source == target:
-        retyped = kind in (Kind.ENUM, Kind.SET, Kind.TEXT, Kind.VARCHAR, Kind.CHAR)
-        return _CAST.sub("", text) if target == "postgresql" and retyped else text
+        return text
     try:
         out = sqlglot.transpile(text, read=_SQLGLOT[source], write=_SQLGLOT[target])[0]
     except Exception:  # sqlglot raises several error types for dialect gaps
