@@ -91,3 +91,11 @@ def test_chinook_postgresql_to_others(tmp_path, monkeypatch, pg_url, target_fixt
     expected = datasets.load_chinook_pg(pg_url)
     target = request.getfixturevalue(target_fixture)
     migrate_and_prove(pg_url, target, expected, tmp_path, monkeypatch)
+
+
+def test_pagila_postgresql_to_mariadb(tmp_path, monkeypatch, pg_url, mysql_url):
+    """Enums, domains, text[] (as JSON), a partitioned table and bytea into MariaDB."""
+    expected = datasets.load_pagila(pg_url)
+    parents = {t: n for t, n in expected.items() if not t.startswith("payment_p")}
+    parents["payment"] = sum(n for t, n in expected.items() if t.startswith("payment"))
+    migrate_and_prove(pg_url, mysql_url, parents, tmp_path, monkeypatch)

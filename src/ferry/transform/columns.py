@@ -186,6 +186,8 @@ def _map_and_convert(out: CompiledColumn, m: ColumnMapping, source_type: DataTyp
     source is not, then ``null_default``."""
     to_text = sp.family(out.type) == "text" and sp.family(source_type) != "text" and not m.expression
     otherwise = sp.convert(out.expr, out.type, engine) if to_text else out.expr
+    if source_type.kind == Kind.ARRAY and out.type.kind == Kind.JSON and engine == "postgresql":
+        otherwise = f"to_json({otherwise})"  # arrays travel as JSON to engines without arrays
     if m.value_map:
         key_text = sp.family(source_type) == "text" and not m.expression
         out.expr = sp.value_map(out.expr, m.value_map, otherwise, engine, key_text, sp.family(out.type) == "text")
