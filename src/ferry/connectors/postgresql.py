@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from typing import Iterable, Iterator, Sequence
 
 import psycopg
+from psycopg import pq
 from psycopg import sql as pgsql
 from psycopg.pq import TransactionStatus
 from sqlalchemy.dialects import postgresql as sa_pg
@@ -427,6 +428,9 @@ class PostgresConnector(Connector):
         return self._copy_out(statement, params)
 
     def _copy_out(self, statement: str, params: list) -> Iterator[bytes]:
+        if not params:
+            yield from self._copy_out_libpq(statement)
+            return
         with self._errors("COPY TO STDOUT"):
             with self._live().cursor() as cur, cur.copy(statement, params or None) as copy:
                 buffer = bytearray()
@@ -437,6 +441,39 @@ class PostgresConnector(Connector):
                         buffer.clear()
                 if buffer:
                     yield bytes(buffer)
+
+    def _copy_out_libpq(self, statement: str) -> Iterator[bytes]:
+        """COPY TO STDOUT read with libpq's ``PQgetCopyData`` in a tight loop:
+        PostgreSQL sends one message per row, and psycopg's ``Copy`` iterator
+        costs ~2x the CPU per message (measured: 0.78 s instead of 1.2-1.3 s
+        for 1,000,000 pgbench rows, bench/copy_out_read.py)."""
+        with self._errors("COPY TO STDOUT"):
+            pgconn = self._live().pgconn
+            pgconn.send_query(statement.encode())
+            result = pgconn.get_result()
+            if result.status != pq.ExecStatus.COPY_OUT:
+                _drain(pgconn)
+                raise psycopg.errors.error_from_result(result, encoding="utf-8")
+            buffer, get, size = bytearray(), pgconn.get_copy_data, 0
+            try:
+                while True:
+                    size, data = get(0)
+                    if size < 0:
+                        break
+                    buffer += data
+                    if len(buffer) >= COPY_BLOCK_BYTES:
+                        yield bytes(buffer)
+                        buffer.clear()
+            finally:
+                while size >= 0:  # the consumer stopped early: finish the COPY
+                    size, _ = get(0)
+            result = _drain(pgconn)
+            if result is not None and result.status != pq.ExecStatus.COMMAND_OK:
+                raise psycopg.errors.error_from_result(result, encoding="utf-8")
+            if size == -2:
+                raise psycopg.OperationalError(pgconn.get_error_message().decode(errors="replace"))
+            if buffer:
+                yield bytes(buffer)
 
     def write_copy(self, table: Table, columns: Sequence[str], blocks: Iterable[bytes],
                    binary: bool = False) -> int:
@@ -459,3 +496,11 @@ class PostgresConnector(Connector):
                     for block in prefetched(blocks):
                         copy.write(block)
                 return cur.rowcount
+
+
+def _drain(pgconn):
+    """Consume the remaining results of a query; the last non-None one."""
+    last = None
+    while (result := pgconn.get_result()) is not None:
+        last = result
+    return last
