@@ -37,8 +37,20 @@ def bytes_as_text(conn: psycopg.Connection, qualified: str, columns: Sequence[st
     """
     if bytes not in map(type, chain.from_iterable(rows)):  # C-speed scan: ~0.15 s per 4 M values
         return rows
+    return decode_text_bytes(column_types(conn, qualified), columns, rows)
+
+
+def column_types(conn: psycopg.Connection, qualified: str) -> dict[str, str]:
+    """Column name -> type name of a table (one catalog query)."""
+    return dict(conn.execute(COLUMN_TYPES_SQL, (qualified,)).fetchall())
+
+
+def decode_text_bytes(types: dict[str, str], columns: Sequence[str], rows: list[tuple]) -> list[tuple]:
+    """:func:`bytes_as_text` with the column ``types`` known (no query: usable
+    while a COPY is in progress)."""
+    if bytes not in map(type, chain.from_iterable(rows)):
+        return rows
     found = {i for row in rows for i, v in enumerate(row) if type(v) is bytes}
-    types = dict(conn.execute(COLUMN_TYPES_SQL, (qualified,)).fetchall())
     fix = [i for i in found if types.get(columns[i], "bytea") != "bytea"]
     return [_decode_row(row, fix, columns) for row in rows] if fix else rows
 

@@ -44,7 +44,8 @@ from ferry.connectors.pg_errors import classify, connect_error
 from ferry.connectors.pg_identity import reset_identity
 from ferry.connectors.pg_introspect import Introspector
 from ferry.connectors.pg_types import register_text_loaders, sa_type
-from ferry.connectors.pg_write import bytes_as_text, client_reject, prefetched
+from ferry.connectors.pg_write import (bytes_as_text, client_reject, column_types, decode_text_bytes,
+                                       prefetched)
 from ferry.errors import NotSupported, TerminalError, TransientError
 from ferry.secrets import DatabaseURL
 
@@ -387,6 +388,34 @@ class PostgresConnector(Connector):
                 if exc.sqlstate is None:
                     raise client_reject(exc, columns, rows) from exc
                 raise
+
+    def write_stream(self, table: Table, columns: Sequence[str], batches: Iterable[list[tuple]]) -> int:
+        """One ``COPY ... FROM STDIN`` for every batch of ``batches`` (a chunk),
+        the batches read ahead in a helper thread so that the source's reads
+        overlap this COPY; returns the rows written.
+
+        Raises:
+            RejectError: a value was refused; nothing of the COPY remains and
+                the caller isolates the rows batch by batch.
+        """
+        cols = ", ".join(self.dialect.quote(c) for c in columns)
+        statement = f"COPY {self.dialect.qualify(table)} ({cols}) FROM STDIN"
+        written, rows = 0, []
+        with self._errors(f"COPY into {table.qualified}"):
+            self._begin()
+            types = column_types(self._live(), self.dialect.qualify(table))
+            try:
+                with self._conn.cursor() as cur, cur.copy(statement) as copy:
+                    for rows in prefetched(batches):
+                        rows = decode_text_bytes(types, columns, rows)
+                        for row in rows:
+                            copy.write_row(row)
+                        written += len(rows)
+            except psycopg.DataError as exc:
+                if exc.sqlstate is None:
+                    raise client_reject(exc, columns, rows) from exc
+                raise
+        return written
 
     def savepoint(self, name: str) -> None:
         """SAVEPOINT ``name`` (a transaction is begun when none is open)."""

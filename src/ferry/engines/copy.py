@@ -131,6 +131,10 @@ class CopyEngine:
             copied = self._stream_native(src, tgt, table, krange, binary)
             if copied is not None:
                 return copied
+        if hasattr(tgt, "write_stream"):
+            streamed = self._stream_whole(src, tgt, table, krange)
+            if streamed is not None:
+                return streamed
         columns = [c.name for c in table.target.columns]
         key_pos = _key_positions(table)
         written = 0
@@ -140,6 +144,24 @@ class CopyEngine:
             rejects.extend(_reject_record(r, key_pos, columns) for r in refused)
             self.events.emit("RowsCopied", table=table.name, rows=len(batch))
         return written
+
+    def _stream_whole(self, src, tgt, table: ResolvedTable, krange: KeyRange) -> int | None:
+        """The chunk as one bulk write (one COPY), reads overlapping writes.
+        None when the target refused a row: the caller then writes batch by
+        batch, isolating the rejects."""
+        columns = [c.name for c in table.target.columns]
+
+        def batches():
+            for batch in src.read(table.read, krange, self.settings.batch_rows):
+                self.events.emit("RowsCopied", table=table.name, rows=len(batch))
+                yield batch
+
+        tgt.savepoint("ferry_chunk")
+        try:
+            return tgt.write_stream(table.target, columns, batches())
+        except (RejectError, UnicodeEncodeError):
+            tgt.rollback_to("ferry_chunk")
+            return None
 
     def _stream_native(self, src, tgt, table: ResolvedTable, krange: KeyRange, binary: bool) -> int | None:
         """PostgreSQL -> PostgreSQL: stream COPY TO STDOUT into COPY FROM STDIN
