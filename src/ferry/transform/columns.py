@@ -67,6 +67,11 @@ class CompiledColumn:
     transforms: list[str] = field(default_factory=list)
     source_checks: list[tuple[str, str]] = field(default_factory=list)
 
+    def apply(self, name: str, expr: str) -> None:
+        """Replace the expression by ``expr``, recording the transform ``name``."""
+        self.expr = expr
+        self.transforms.append(name)
+
 
 def compile_column(m: ColumnMapping, table: Table, rules: list[CastingRule], sdial,
                    target_engine: str, where: str) -> CompiledColumn:
@@ -173,12 +178,12 @@ def _timezone(out: CompiledColumn, m: ColumnMapping, col: Column, engine: str, w
 
 def _text_ops(out: CompiledColumn, m: ColumnMapping, engine: str) -> None:
     if m.trim and not m.normalize_whitespace:
-        out.expr, _ = f"TRIM({out.expr})", out.transforms.append("trim")
+        out.apply("trim", f"TRIM({out.expr})")
     if m.normalize_whitespace:
-        out.expr, _ = sp.normalize_whitespace(out.expr, engine), out.transforms.append("normalize_whitespace")
+        out.apply("normalize_whitespace", sp.normalize_whitespace(out.expr, engine))
     if m.lower or m.upper:
         fn = "LOWER" if m.lower else "UPPER"
-        out.expr, _ = f"{fn}({out.expr})", out.transforms.append(fn.lower())
+        out.apply(fn.lower(), f"{fn}({out.expr})")
 
 
 def _map_and_convert(out: CompiledColumn, m: ColumnMapping, source_type: DataType, engine: str) -> None:
@@ -250,9 +255,9 @@ def _privacy(out: CompiledColumn, m: ColumnMapping, engine: str, where: str) -> 
     if m.mask is not None:
         first, last = m.mask.get("first", 0), m.mask.get("last", 0)
         x = out.expr if sp.family(out.type) == "text" else sp.convert(out.expr, DataType(Kind.TEXT), engine)
-        out.expr, _ = sp.mask(x, first, last, engine), out.transforms.append("mask")
+        out.apply("mask", sp.mask(x, first, last, engine))
     if m.hash:
         hashed = sp.md5_hex(out.expr, engine)
         if hashed is None:
             raise PlanError("hash not available", [f"{where}.hash: the {engine} source has no MD5 function"])
-        out.expr, _ = hashed, out.transforms.append("hash")
+        out.apply("hash", hashed)
