@@ -148,7 +148,11 @@ def verify(plan_file, source, target, tables, exclude, as_json, check_names, sou
     if report_path:
         reconciliation.report_format(report_path)
     plan = _plan(plan_file, source, target, tables, exclude)
-    results = api.verify(plan, plan_file=plan_file, checks=check_names, source_only=source_only)
+    from ferry.report.progress import progress_events
+
+    with progress_events(err) as events:
+        results = api.verify(plan, plan_file=plan_file, events=events, checks=check_names,
+                             source_only=source_only)
     if report_path:
         reconciliation.write(report_path, results, plan)
     if as_json:

@@ -500,3 +500,15 @@ def test_dry_run_leaves_an_existing_target_file_byte_identical(chinook):
     result = ferry("run", chinook["plan"], "--dry-run")
     assert result.exit_code == 0, result.output
     assert chinook["target"].read_bytes() == before
+
+
+def test_verify_reports_progress_per_table(tmp_path):
+    """Off a terminal, verify writes one line per table to stderr as it goes."""
+    source = tmp_path / "chinook.sqlite"
+    shutil.copy(Path(__file__).resolve().parents[2] / "examples" / "chinook" / "chinook.sqlite", source)
+    urls = ["--source", f"sqlite:///{source}", "--target", f"sqlite:///{tmp_path / 'copy.db'}"]
+    assert subprocess.run(["ferry", "run", *urls, "--no-verify"], cwd=tmp_path, capture_output=True).returncode == 0
+    done = subprocess.run(["ferry", "verify", *urls], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if " verified " in line]
+    assert len(lines) == 11 and any("verified Album: ok (347 source rows)" in line for line in lines), lines

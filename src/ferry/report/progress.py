@@ -29,6 +29,9 @@ class _Lines:
             text = f"{data['action']}: {data['rows']} rows, {data['rejects']} rejects, {rate:,.0f} rows/s"
         elif name == "Retrying":
             text = f"retrying {data['action']} (attempt {data['attempt']}): {data['error']}"
+        elif name == "TableVerified":
+            r = data["result"]
+            text = f"verified {r.table}: {'ok' if r.ok else 'DIFFERS'} ({r.source_rows} source rows)"
         if text:
             self.console.print(f"{time.strftime('%H:%M:%S')} {text}", highlight=False, markup=False)
 
@@ -54,6 +57,9 @@ class _Bars:
             self.progress.advance(self.tasks[data["table"]], data["rows"])
         elif name == "Retrying":
             self.progress.console.print(f"retrying {data['action']}: {data['error']}", markup=False)
+        elif name == "TableVerified":
+            r = data["result"]
+            self.progress.console.print(f"verified {r.table}: {'ok' if r.ok else 'DIFFERS'}", markup=False)
 
 
 @contextmanager
