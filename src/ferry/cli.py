@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 
 from ferry import api
-from ferry.errors import FerryError, InputError, PlanError
+from ferry.errors import FerryError, InputError
 from ferry.secrets import redact
 
 out = Console(width=None if sys.stdout.isatty() else 200, emoji=False)
@@ -208,5 +208,3 @@ def plan_schema():
 if __name__ == "__main__":  # pragma: no cover
     main()
 
-
-__all__ = ["main", "PlanError"]

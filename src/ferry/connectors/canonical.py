@@ -162,6 +162,15 @@ def canonical_text(value, dtype: DataType) -> str | None:
     return _RENDER[dtype.kind](value)
 
 
+def lenient_text(value, dtype: DataType) -> str | None:
+    """:func:`canonical_text`, or the value's own text when its type cannot
+    hold it (SQLite lets an INTEGER column store ``'lots-of-it'``); never raises."""
+    try:
+        return canonical_text(value, dtype)
+    except (ValueError, TypeError, ArithmeticError):
+        return value.hex() if isinstance(value, bytes) else str(value)
+
+
 def row_text(texts) -> str:
     """Join canonical texts of one row (NULL as ``\\N``) with ``|``."""
     return ROW_SEPARATOR.join(NULL_TEXT if t is None else t for t in texts)

@@ -104,10 +104,7 @@ def _sqlite_canon(value, dtype: DataType) -> str | None:
     hold (text in an INTEGER column: SQLite allows it) hashes as its text; text
     that is not valid UTF-8 comes back with its bad bytes escaped, because
     SQLite cannot take lone surrogates from a function."""
-    try:
-        text = canonical.canonical_text(value, dtype)
-    except (ValueError, TypeError, ArithmeticError):
-        text = value.hex() if isinstance(value, bytes) else str(value)
+    text = canonical.lenient_text(value, dtype)
     if text is not None and not text.isascii():
         text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return text

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from ferry.catalog.model import INTEGER_KINDS
 from ferry.connectors.base import Connector, KeyRange, Select
-from ferry.connectors.canonical import canonical_text
+from ferry.connectors.canonical import lenient_text
 from ferry.transform.mapping import ResolvedTable
 
 FIRST_KEYS = 20
@@ -270,20 +270,21 @@ def modified_details(source, target, table: ResolvedTable, wanted: list) -> list
         trow = _row_by_key(target, table.hash_target, trange, key)
         if srow is None or trow is None:
             continue
-        cols = []
-        for name, dtype, sv, tv in zip(names, types, srow, trow):
-            stext, ttext = _canon(sv, dtype), _canon(tv, dtype)
-            if stext != ttext:
-                cols.append({"column": name, "source": stext, "target": ttext})
+        cols = [{"column": n, "source": s, "target": t} for n, s, t in differing_columns(names, types, srow, trow)]
         details.append({"key": list(key), "columns": cols})
     return details
 
 
-def _canon(value, dtype):
-    try:
-        return canonical_text(value, dtype)
-    except (ValueError, TypeError, ArithmeticError):
-        return repr(value)
+def differing_columns(names, types, srow: tuple, trow: tuple) -> list[tuple[str, str, str]]:
+    """``(column, source text, target text)`` for each column whose canonical
+    texts differ between two rows (values of a type that cannot hold them are
+    compared as their own text)."""
+    out = []
+    for name, dtype, sv, tv in zip(names, types, srow, trow):
+        stext, ttext = lenient_text(sv, dtype), lenient_text(tv, dtype)
+        if stext != ttext:
+            out.append((name, stext, ttext))
+    return out
 
 
 def _row_by_key(conn: Connector, select: Select, krange: KeyRange, key: tuple):

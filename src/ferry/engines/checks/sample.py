@@ -12,10 +12,9 @@ import random
 
 from ferry.catalog.model import INTEGER_KINDS
 from ferry.connectors.base import KeyRange
-from ferry.connectors.canonical import canonical_text
 from ferry.engines.checks import CheckResult, verdict
 from ferry.engines.checks.common import Side, key_in, typed_select
-from ferry.engines.validate import normalize_key
+from ferry.engines.validate import differing_columns, normalize_key
 from ferry.transform.mapping import ResolvedTable
 
 OVERSAMPLE = 3
@@ -100,15 +99,6 @@ def _field_diffs(srows: dict, trows: dict, names: list[str], types: list) -> lis
         trow = trows.get(key)
         if trow is None:
             continue
-        for name, dtype, sv, tv in zip(names, types, srow, trow):
-            stext, ttext = _canon(sv, dtype), _canon(tv, dtype)
-            if stext != ttext:
-                diffs.append(f"{list(key)} {name}: {stext!r} != {ttext!r}")
+        diffs += [f"{list(key)} {name}: {stext!r} != {ttext!r}"
+                  for name, stext, ttext in differing_columns(names, types, srow, trow)]
     return diffs
-
-
-def _canon(value, dtype):
-    try:
-        return canonical_text(value, dtype)
-    except (ValueError, TypeError, ArithmeticError):
-        return repr(value)

@@ -45,15 +45,14 @@ class CopyPhase(Phase):
         self._check_rejects(ctx)
 
     def _plan_actions(self, ctx: RunContext) -> None:
-        known = {a.table for a in ctx.journal.actions(ctx.run_id, PHASE)}
+        """Journal each table's chunks once per run; a resumed run keeps them."""
+        actions = ctx.journal.actions(ctx.run_id, PHASE)
+        known = {a.table for a in actions}
+        unfinished = {a.table for a in actions if a.status != "done"}
         for table in ctx.tables:
-            if not table.key and table.name in known:
-                unfinished = [a for a in ctx.journal.actions(ctx.run_id, PHASE)
-                              if a.table == table.name and a.status != "done"]
-                if unfinished:
-                    ctx.note(f"table {table.name} has no key: its copy restarts from the beginning")
-                continue
             if table.name in known:
+                if not table.key and table.name in unfinished:
+                    ctx.note(f"table {table.name} has no key: its copy restarts from the beginning")
                 continue
             ranges = plan_chunks(ctx.source, table, ctx.plan.options.chunk_rows)
             ctx.journal.plan_actions(ctx.run_id, PHASE, [
