@@ -365,3 +365,24 @@ def test_progress_lines_name_the_chunk_verbatim(tmp_path, monkeypatch, sqlite_ur
     result = g.cli("run", "--source", source, "--target", sqlite_url2, "--no-verify")
     assert result.exit_code == 0, result.output
     assert "copy:notes:chunk:000000: 2 rows, 0 rejects" in result.stderr
+
+
+def test_row_refused_by_two_rules_is_one_reject(tmp_path, monkeypatch, pg_url):
+    """Two casting checks refusing the same row store it once: source = target + rejects."""
+    import sqlite3
+
+    from ferry import api
+    from ferry.plan.model import Plan
+
+    monkeypatch.chdir(tmp_path)
+    src = tmp_path / "two.db"
+    with sqlite3.connect(src) as conn:
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER)")
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?)", [(1, 1, 1), (2, 70000, 70000), (3, 70000, 2)])
+    plan = Plan.model_validate({"source": f"sqlite:///{src}", "target": pg_url, "options": {"max_rejects": 5},
+                                "tables": [{"source": "t", "columns": [
+                                    {"name": "id"}, {"name": "a", "type": "smallint", "on_invalid": "reject"},
+                                    {"name": "b", "type": "smallint", "on_invalid": "reject"}]}]})
+    summary = api.run(plan)
+    assert [(t.rows, t.rejects) for t in summary.tables] == [(1, 2)]
+    assert all(r.ok for r in summary.verify)

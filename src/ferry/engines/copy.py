@@ -178,16 +178,21 @@ class CopyEngine:
         return count
 
     def _filtered_rejects(self, src, table: ResolvedTable, krange: KeyRange) -> list[dict]:
-        """Rows a casting rule rejects (e.g. zero dates with ``zero_dates: reject``)."""
+        """Rows a casting rule rejects (e.g. zero dates with ``zero_dates: reject``),
+        read with their source values; a row two rules reject is stored once."""
+        if not table.reject_filters:
+            return []
         out: list[dict] = []
         key_pos = _key_positions(table)
         columns = [c.name for c in table.target.columns]
         raw = tuple(expr if c.added else (src.dialect.quote(c.source), table.source.column(c.source).type)
                     for c, expr in zip(table.casts, table.read.exprs))
+        earlier: list[str] = []
         for column, reason, predicate in table.reject_filters:
-            select = Select(table.source, raw, table.read.key, predicate)
-            for batch in src.read(select, krange, self.settings.batch_rows):
+            where = " AND ".join([f"({predicate})"] + [f"(CASE WHEN ({p}) THEN 1 ELSE 0 END) = 0" for p in earlier])
+            for batch in src.read(Select(table.source, raw, table.read.key, where), krange, self.settings.batch_rows):
                 out.extend(_reject_record(Reject(row, reason, column), key_pos, columns) for row in batch)
+            earlier.append(predicate)
         return out
 
 
