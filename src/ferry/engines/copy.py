@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ferry.connectors.base import Connector, KeyRange, Reject, Select
 from ferry.engines.chunks import decode_range, encode_value
+from ferry.engines.keymap import KeyRewriter, clear_chunk
 from ferry.engines.retry import with_retries
 from ferry.errors import RejectError
 from ferry.state.events import Events
@@ -51,6 +52,7 @@ class CopyEngine:
         self._local = _Workers()
         self._opened: list[Connector] = []
         self._opened_lock = threading.Lock()
+        self._keys = KeyRewriter()
 
     def run(self, work: list[tuple[ResolvedTable, ActionRow]]) -> None:
         """Copy every ``(table, action)``; raises the first terminal error."""
@@ -120,12 +122,16 @@ class CopyEngine:
             _quietly(src.rollback)
 
     def _clear(self, tgt: Connector, table: ResolvedTable, krange: KeyRange) -> None:
-        if table.key:
+        if table.remap:
+            clear_chunk(tgt, table, krange)
+        elif table.key:
             tgt.delete_range(table.target, table.hash_target.key, krange)
         else:
             tgt.truncate(table.target)
 
     def _stream(self, src, tgt, table: ResolvedTable, krange: KeyRange, rejects: list[dict]) -> int:
+        if table.remap or table.lookups:
+            return self._stream_rewritten(src, tgt, table, krange, rejects)
         binary = native_copy_format(table, src, tgt)
         if binary is not None:
             copied = self._stream_native(src, tgt, table, krange, binary)
@@ -142,6 +148,23 @@ class CopyEngine:
             refused = write_isolating(tgt, table.target, columns, batch)
             written += len(batch) - len(refused)
             rejects.extend(_reject_record(r, key_pos, columns) for r in refused)
+            self.events.emit("RowsCopied", table=table.name, rows=len(batch))
+        return written
+
+    def _stream_rewritten(self, src, tgt, table: ResolvedTable, krange: KeyRange, rejects: list[dict]) -> int:
+        """The batch path with keys rewritten (see :mod:`ferry.engines.keymap`);
+        rejects keep the source row (old keys), which verification knows."""
+        columns = [c.name for c in table.target.columns]
+        key_pos = _key_positions(table)
+        written = 0
+        for batch in src.read(table.read, krange, self.settings.batch_rows):
+            rows, sources, missing = self._keys.rewrite(tgt, table, batch)
+            refused = write_isolating(tgt, table.target, columns, rows)
+            written += len(rows) - len(refused)
+            source_of = dict(zip(map(id, rows), sources))
+            for r in refused:
+                r.row = source_of[id(r.row)]
+            rejects.extend(_reject_record(r, key_pos, columns) for r in missing + refused)
             self.events.emit("RowsCopied", table=table.name, rows=len(batch))
         return written
 

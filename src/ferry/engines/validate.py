@@ -150,7 +150,7 @@ def _key_bounds(source, target, table: ResolvedTable):
     if len(table.key) != 1:
         return None, None
     return (tuple(source.key_bounds(table.source, table.key)),
-            tuple(target.key_bounds(table.target, table.hash_target.key)))
+            tuple(target.key_bounds(table.hash_target.table, table.hash_target.key)))
 
 
 def _compare_whole(source, target, table, result: TableResult) -> None:

@@ -60,6 +60,15 @@ class ColumnMapping(_Strict):
                           "{first: 2, last: 4}")
     hash: bool = Field(False, description="replace the value by the MD5 hex digest of its text "
                                           "(PostgreSQL, MySQL sources)")
+    remap: Literal["uuid4", "uuid7", "sequence"] | None = Field(
+        None, description="give every row a new key in this (single-column key) column: a random UUID "
+                          "v4, a time-ordered UUID v7, or a new integer sequence (1, 2, ...); the old -> "
+                          "new mapping is kept in the target table <target>_keymap (old_key, new_key), "
+                          "and columns referencing this key (declared foreign keys, `references:`) are "
+                          "rewritten through it")
+    references: str | None = Field(
+        None, description="source table whose key this column holds (a foreign key declared in the "
+                          "plan): created on the target, and rewritten when that key is remapped")
     timezone: dict[str, str] | None = Field(
         None, description="{from: Europe/Paris}: a naive timestamp written in that zone becomes a "
                           "timestamptz (PostgreSQL AT TIME ZONE; MySQL CONVERT_TZ, needs the server's "
@@ -81,6 +90,11 @@ class ColumnMapping(_Strict):
         if self.name is not None and self.default is not None:
             raise ValueError("`default` is for added columns (no `name`); use `null_default` "
                              "to replace NULLs")
+        if (self.remap or self.references) and self.name is None:
+            raise ValueError("`remap` and `references` apply to a source column (give `name`)")
+        if self.remap and self.references:
+            raise ValueError("`remap` (a new key) and `references` (a key of another table) exclude "
+                             "each other")
         if self.lower and self.upper:
             raise ValueError("`lower` and `upper` exclude each other")
         if self.mask is not None and (set(self.mask) - {"first", "last"}

@@ -9,6 +9,7 @@ validation compares the target with the source *as transformed*.
 from __future__ import annotations
 
 import fnmatch
+from collections import Counter
 from dataclasses import dataclass, field
 
 from ferry.catalog.casting import CastingRule
@@ -20,6 +21,7 @@ from ferry.plan.model import ColumnMapping, Plan, TableMapping
 from ferry.transform.checks import check_compiled, check_mapping
 from ferry.transform.columns import compile_column
 from ferry.transform.expressions import transpile
+from ferry.transform.keymap import Lookup, Remap, image_select, link_lookups, make_remap, plan_foreign_keys
 
 
 @dataclass
@@ -65,6 +67,12 @@ class ResolvedTable:
         filter: the plan's ``filter`` as written (portable SQL), for reports.
         source_checks: ``(SQL, problem)`` the source must answer with a true
             first value before any data moves (see :mod:`ferry.transform.probe`).
+        label: ``source->target`` when the source is split (see :attr:`name`).
+        remap: the key column given new values, or None; lookups: columns
+            rewritten through a parent's key map; references: the plan's
+            ``references:`` as ``(target column, source table)``. With a remap
+            or lookups, ``hash_target`` reads the view that maps keys back
+            (see :mod:`ferry.transform.keymap`).
     """
 
     source: Table
@@ -80,11 +88,17 @@ class ResolvedTable:
     transforms: list[str] = field(default_factory=list)
     filter: str | None = None
     source_checks: list[tuple[str, str]] = field(default_factory=list)
+    label: str | None = None
+    remap: Remap | None = None
+    lookups: list[Lookup] = field(default_factory=list)
+    references: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
-        """The source table's qualified name: the id used in actions and reports."""
-        return self.source.qualified
+        """The id used in actions and reports: the source table's qualified name,
+        or ``source->target`` when the plan splits the source into several
+        target tables (``label``)."""
+        return self.label or self.source.qualified
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -132,11 +146,30 @@ def resolve(plan: Plan, catalog: Catalog, source_dialect, target_dialect) -> lis
             resolved.append(_resolve_table(table, mapping, rules, source_dialect, target_dialect))
         except PlanError as exc:
             problems.extend(f"tables.{i}: {p}" for p in exc.problems)
+    problems += _label_splits(resolved)
     if problems:
         raise PlanError("the plan does not fit the source schema", problems,
                         "fix the table mappings (see `ferry init` for the source's columns)")
+    link_lookups(resolved)
     _link_foreign_keys(resolved, target_dialect)
+    plan_foreign_keys(resolved, target_dialect)
+    for r in resolved:
+        if r.remap or r.lookups:
+            r.hash_target = image_select(r, target_dialect)
     return resolved
+
+
+def _label_splits(resolved: list[ResolvedTable]) -> list[str]:
+    """Name the mappings of a source table split into several targets
+    (``users->accounts``); a target table fed by two mappings (a merge) is a
+    problem: not supported yet."""
+    sources = Counter(r.source.qualified for r in resolved)
+    targets = Counter(r.target.qualified for r in resolved)
+    for r in resolved:
+        if sources[r.source.qualified] > 1:
+            r.label = f"{r.source.qualified}->{r.target.name}"
+    return [f"tables: target table {name!r} is written by {n} mappings: merging tables is not "
+            "supported yet; give each mapping its own target" for name, n in targets.items() if n > 1]
 
 
 def _resolve_table(table: Table, mapping: TableMapping, rules, sdial, tdial) -> ResolvedTable:
@@ -160,7 +193,28 @@ def _resolve_table(table: Table, mapping: TableMapping, rules, sdial, tdial) -> 
     problems += check_compiled(compiled, key)
     if problems:
         raise PlanError("bad table mapping", problems)
-    return _assemble(table, mapping, key, compiled, source_where, renamed, sdial, tdial)
+    resolved = _assemble(table, mapping, key, compiled, source_where, renamed, sdial, tdial)
+    _key_options(resolved, [m for m in column_maps if m.name is None or m.name in {c.name for c in table.columns}],
+                 [t for _, t in compiled], tdial)
+    return resolved
+
+
+def _key_options(r: ResolvedTable, maps: list[ColumnMapping], targets: list[str], tdial) -> None:
+    """Record ``remap:`` and ``references:`` of the column mappings (``maps``,
+    whose target columns are ``targets``).
+
+    Raises:
+        PlanError: ``remap`` on a column that is not the table's key.
+    """
+    for position, (m, tname) in enumerate(zip(maps, targets)):
+        if m.references:
+            r.references.append((tname, m.references))
+        if not m.remap:
+            continue
+        if r.remap is not None or (m.name,) != tuple(r.key):
+            raise PlanError("bad remap", [f"columns.{tname}.remap: only the table's single-column key "
+                                          f"({', '.join(r.key) or 'none'}) can be remapped, once"])
+        r.remap = make_remap(r.target, position, m.remap, r.key, tdial.max_identifier_length)
 
 
 def _filter(mapping: TableMapping, table: Table, engine: str, problems: list[str]) -> str | None:
@@ -191,7 +245,7 @@ def _assemble(table, mapping, key, compiled, source_where, renamed, sdial, tdial
         rejects += [(tname, reason, _and(source_where, pred)) for reason, pred in c.reject_filters]
         counters += [(tname, note, _and(source_where, pred)) for note, pred in c.value_counters]
         changed += [f"{tname}: {', '.join(c.transforms)}"] if c.transforms else []
-    by_source = {c.source: c.target for c in casts if not c.added}
+    by_source = source_to_target(casts)
     tname = _target_name(mapping.target or table.name, tdial, renamed, "table")
     schema = table.schema if tdial.name == "postgresql" and getattr(sdial, "name", "") == "postgresql" else None
     target = Table(name=tname, columns=tcols, schema=schema,
@@ -212,6 +266,16 @@ def _assemble(table, mapping, key, compiled, source_where, renamed, sdial, tdial
                          source_checks=[chk for c, _ in compiled for chk in c.source_checks])
 
 
+def source_to_target(casts: list[ColumnCast]) -> dict[str, str]:
+    """Source column -> target column; a source column copied twice maps to its
+    first target column (the one keys and foreign keys follow)."""
+    out: dict[str, str] = {}
+    for c in casts:
+        if not c.added:
+            out.setdefault(c.source, c.target)
+    return out
+
+
 def _stand_in(table: Table, key: tuple[str, ...]) -> str:
     return next((c.name for c in table.columns if c.name not in key), table.columns[0].name)
 
@@ -226,16 +290,21 @@ def _map_indexes(indexes: list[Index], by_source: dict[str, str]) -> list[Index]
 
 
 def _link_foreign_keys(resolved: list[ResolvedTable], tdial) -> None:
-    """Point foreign keys at target names; drop those whose parent is not copied."""
-    by_source = {r.source.name: r for r in resolved} | {r.source.qualified: r for r in resolved}
+    """Point foreign keys at target names; drop those whose parent is not copied.
+
+    A parent split into several targets is referenced through the first
+    mapping whose primary key carries the referenced columns."""
+    by_source: dict[str, ResolvedTable] = {}
+    for r in sorted(resolved, key=lambda r: not r.target.primary_key):   # stable: plan order
+        by_source.setdefault(r.source.name, r)
+        by_source.setdefault(r.source.qualified, r)
     for r in resolved:
         kept = []
         for fk in r.target.foreign_keys:
             parent = by_source.get(fk.ref_table)
             if parent is None:
                 continue
-            cols = {c.source: c.target for c in r.casts if not c.added}
-            pcols = {c.source: c.target for c in parent.casts if not c.added}
+            cols, pcols = source_to_target(r.casts), source_to_target(parent.casts)
             ref_cols = fk.ref_columns or parent.source.primary_key
             if not all(c in pcols for c in ref_cols):
                 continue

@@ -17,6 +17,24 @@ def chunk_id(table: str, index: int) -> str:
     return f"copy:{table}:chunk:{index:06d}"
 
 
+def copy_waves(tables: list, pending: list[tuple]) -> list[list[tuple]]:
+    """``pending`` ``(table, action)`` split into waves run one after the other:
+    a table whose columns are rewritten through a parent's key map (lookups)
+    waits for the wave that fills that key map; the other tables go first."""
+    by_name = {t.name: t for t in tables}
+    levels: dict[str, int] = {}
+
+    def level(t) -> int:
+        if t.name not in levels:
+            levels[t.name] = 1 + max((level(by_name[lk.parent]) for lk in t.lookups), default=-1)
+        return levels[t.name]
+
+    waves: dict[int, list[tuple]] = {}
+    for item in pending:
+        waves.setdefault(level(item[0]), []).append(item)
+    return [waves[k] for k in sorted(waves)]
+
+
 class CopyPhase(Phase):
     """Plan chunks (once per run, kept in the journal), copy the pending ones in
     parallel, then build keys, indexes and foreign keys and reset sequences."""
@@ -41,7 +59,9 @@ class CopyPhase(Phase):
                    if a.status != "done" and a.table in by_name]
         pending.sort(key=lambda item: -item[0].source.row_estimate)
         settings = CopySettings(jobs=ctx.jobs, batch_rows=ctx.plan.options.batch_rows)
-        CopyEngine(ctx.source, ctx.target, ctx.journal, ctx.run_id, ctx.events, settings).run(pending)
+        engine = CopyEngine(ctx.source, ctx.target, ctx.journal, ctx.run_id, ctx.events, settings)
+        for wave in copy_waves(ctx.tables, pending):
+            engine.run(wave)
         self._check_rejects(ctx)
 
     def _plan_actions(self, ctx: RunContext) -> None:

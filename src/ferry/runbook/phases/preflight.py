@@ -40,7 +40,7 @@ class PreflightPhase(Phase):
         the native PostgreSQL COPY path (the row path runs the transforms)."""
         native = ctx.source.dialect.name == ctx.target.dialect.name == "postgresql"
         for table in ctx.tables:
-            why = table.transforms + ([f"filter: {table.filter}"] if table.filter else [])
+            why = table.transforms + ([f"filter: {table.filter}"] if table.filter else []) + _key_notes(table)
             if not why:
                 continue
             path = "; row path instead of native COPY" if native else ""
@@ -48,3 +48,10 @@ class PreflightPhase(Phase):
 
     def describe(self, ctx: RunContext) -> list[str]:
         return [f"introspect {ctx.source.url.redacted()} and resolve {len(ctx.tables)} table mapping(s)"]
+
+
+def _key_notes(table) -> list[str]:
+    """``id: new keys (uuid7), old -> new in users_keymap`` and the rewritten references."""
+    notes = [f"{table.remap.column}: new keys ({table.remap.kind}), old -> new in "
+             f"{table.remap.keymap.qualified}"] if table.remap else []
+    return notes + [f"{lk.column}: rewritten through {lk.keymap.qualified}" for lk in table.lookups]

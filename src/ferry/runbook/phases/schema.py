@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from ferry.catalog.ddl import create_table_sql
+from ferry.catalog.ddl import create_table_sql, index_sql
+from ferry.catalog.names import shorten_identifier
 from ferry.errors import InputError
 from ferry.runbook.phase import Phase, RunContext
 from ferry.transform.defaults import translate_default
+from ferry.transform.keymap import view_sql
+
+
+def _created(table) -> list:
+    """The target tables a table mapping creates: its own and its key map."""
+    return [table.target] + ([table.remap.keymap] if table.remap else [])
 
 
 class SchemaPhase(Phase):
@@ -17,8 +24,8 @@ class SchemaPhase(Phase):
         if ctx.plan.options.if_exists != "fail":
             return []
         done = self._done(ctx)
-        existing = [t.target.qualified for t in ctx.tables
-                    if t.name not in done and ctx.target.table_exists(t.target)]
+        existing = [made.qualified for t in ctx.tables if t.name not in done
+                    for made in _created(t) if ctx.target.table_exists(made)]
         if existing:
             return [f"target table(s) already exist: {', '.join(existing[:10])}"]
         return []
@@ -40,32 +47,49 @@ class SchemaPhase(Phase):
                 continue
             action = f"schema:{table.name}"
             ctx.journal.plan_actions(ctx.run_id, self.name, [(action, table.name, {})])
-            self._create(ctx, table)
+            self._create(ctx, table.target)
+            if table.remap:
+                self._create(ctx, table.remap.keymap, keymap=True)
             ctx.target.commit()
             ctx.journal.action_done(ctx.run_id, action, 0, 0, 0.0)
+        self._views(ctx)
 
-    def _create(self, ctx: RunContext, table) -> None:
+    def _views(self, ctx: RunContext) -> None:
+        """(Re)create the old-key views verification reads for remapped keys."""
+        tgt = ctx.target
+        for table in ctx.tables:
+            if table.remap or table.lookups:
+                tgt.execute(f"DROP VIEW IF EXISTS {tgt.dialect.qualify(table.hash_target.table)}")
+                tgt.execute(view_sql(table, tgt.dialect))
+        tgt.commit()
+
+    def _create(self, ctx: RunContext, target, keymap: bool = False) -> None:
+        """Create ``target`` (a table of the plan, or a ``keymap``) under the
+        ``if_exists`` policy; a key map gets its keys at once."""
         tgt, policy = ctx.target, ctx.plan.options.if_exists
-        if tgt.table_exists(table.target):
+        if tgt.table_exists(target):
             if policy == "truncate":
-                tgt.truncate(table.target)
+                tgt.truncate(target)
                 return
-            tgt.execute(f"DROP TABLE {tgt.dialect.qualify(table.target)}"
+            tgt.execute(f"DROP TABLE {tgt.dialect.qualify(target)}"
                         + (" CASCADE" if tgt.dialect.name == "postgresql" else ""))
-        if table.target.schema:
-            tgt.execute(f"CREATE SCHEMA IF NOT EXISTS {tgt.dialect.quote(table.target.schema)}")
-        with_pk = bool(table.target.primary_key) and not tgt.dialect.primary_key_after_load
-        tgt.execute(create_table_sql(table.target, tgt.dialect, with_primary_key=with_pk,
-                                     defaults=self._defaults(ctx, table)))
+        if target.schema:
+            tgt.execute(f"CREATE SCHEMA IF NOT EXISTS {tgt.dialect.quote(target.schema)}")
+        with_pk = bool(target.primary_key) and (keymap or not tgt.dialect.primary_key_after_load)
+        tgt.execute(create_table_sql(target, tgt.dialect, with_primary_key=with_pk,
+                                     defaults=self._defaults(ctx, target)))
+        if keymap:
+            name = shorten_identifier(f"{target.name}_new_key", tgt.dialect.max_identifier_length)
+            tgt.execute(index_sql(target, target.uniques[0], tgt.dialect, name))
 
-    def _defaults(self, ctx: RunContext, table) -> dict[str, str]:
+    def _defaults(self, ctx: RunContext, target) -> dict[str, str]:
         out = {}
-        for col in table.target.columns:
+        for col in target.columns:
             if col.default is None or col.identity:
                 continue
             text = translate_default(col.default, ctx.source.dialect.name, ctx.target.dialect.name, col.type.kind)
             if text is None:
-                ctx.note(f"default of {table.target.qualified}.{col.name} not migrated: {col.default}")
+                ctx.note(f"default of {target.qualified}.{col.name} not migrated: {col.default}")
             else:
                 out[col.name] = text
         return out
@@ -76,6 +100,10 @@ class SchemaPhase(Phase):
         done = self._done(ctx)
         created = [t for t in ctx.tables if t.name in done]
         for table in created:
-            ctx.target.execute(f"DROP TABLE IF EXISTS {ctx.target.dialect.qualify(table.target)}")
+            if table.remap or table.lookups:
+                ctx.target.execute(f"DROP VIEW IF EXISTS {ctx.target.dialect.qualify(table.hash_target.table)}")
+        for table in created:
+            for made in _created(table):
+                ctx.target.execute(f"DROP TABLE IF EXISTS {ctx.target.dialect.qualify(made)}")
         ctx.target.commit()
         return f"schema: dropped {len(created)} table(s) created by this run"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ferry.connectors.base import KeyRange
 from ferry.engines.checks import QUALITY_CHECKS, CheckResult, overall_status, parse_names
+from ferry.engines.checks.keymap import keymap_checks
 from ferry.engines.checks.sqlcheck import run_sql_checks
 from ferry.engines.checks.suite import run_per_table, table_checks
 from ferry.engines.chunks import decode_range, decode_value, plan_chunks
@@ -56,6 +57,8 @@ class ValidatePhase(Phase):
         if not self.source_only and ("counts" in names or "checksum" in names):
             results = self._verify(ctx, rejected)
             checks = [c for r in results for c in table_checks(r, names)]
+        if not self.source_only and "counts" in names:
+            checks += keymap_checks(ctx.source, ctx.target, ctx.tables)
         cfg = ctx.plan.checks
         checks += run_per_table(ctx.source, ctx.target, ctx.tables, names, cfg, rejected,
                                 self.source_only, ctx.jobs)

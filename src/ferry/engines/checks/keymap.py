@@ -1,0 +1,44 @@
+"""``keymap``: the key maps of remapped keys are complete and used.
+
+Run with ``counts`` for every table mapping with a ``remap`` or lookups (see
+:mod:`ferry.transform.keymap`):
+
+* ``keymap:count``: the key map holds one row per source row the mapping
+  covers (its old keys are its primary key and its new keys are unique, so
+  every source key is mapped exactly once);
+* ``keymap:<column>``: no target row holds a value in a rewritten column
+  that is not a new key of the parent's key map (every reference rewritten).
+"""
+
+from __future__ import annotations
+
+from ferry.engines.checks import CheckResult, verdict
+
+
+def keymap_checks(source, target, tables: list) -> list[CheckResult]:
+    """One result per key map and per rewritten column."""
+    out = []
+    for t in tables:
+        if t.remap:
+            out.append(_complete(source, target, t))
+        out += [_rewritten(target, t, lookup) for lookup in t.lookups]
+    return out
+
+
+def _complete(source, target, table) -> CheckResult:
+    expected = source.count(table.source, where=table.source_where)
+    mapped = target.count(table.remap.keymap)
+    return CheckResult(table.name, "keymap:count", verdict(mapped == expected),
+                       f"{table.remap.keymap.qualified} maps every source key once ({expected})",
+                       f"{mapped} mapping(s)", side="both", value=mapped)
+
+
+def _rewritten(target, table, lookup) -> CheckResult:
+    d = target.dialect
+    q = d.quote
+    sql = (f"SELECT COUNT(*) FROM {d.qualify(table.target)} t WHERE t.{q(lookup.column)} IS NOT NULL "
+           f"AND NOT EXISTS (SELECT 1 FROM {d.qualify(lookup.keymap)} k WHERE k.{q('new_key')} = t.{q(lookup.column)})")
+    stray = int(target.query(sql)[0][0])
+    return CheckResult(table.name, f"keymap:{lookup.column}", verdict(stray == 0),
+                       f"every {lookup.column} is a new key of {lookup.keymap.qualified}",
+                       f"{stray} value(s) not rewritten", side="target", value=stray)

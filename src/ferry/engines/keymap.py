@@ -1,0 +1,124 @@
+"""Key remapping at copy time: new keys, key map rows, rewritten references.
+
+For a table with a :class:`~ferry.transform.keymap.Remap`, every batch read
+from the source gets new key values (UUID v4, UUID v7 per RFC 9562 section
+5.7, or the next numbers of a sequence), and the ``(old_key, new_key)`` pairs
+are written to the key map in the chunk's own target transaction, before the
+rows: a chunk's rows and its mappings commit together or not at all. For a
+table with :class:`~ferry.transform.keymap.Lookup` columns, the batch's
+distinct values are looked up in the parent's key map on the target (one query
+per 500 values); a value with no mapping (an orphan reference in the source)
+makes the row a reject with that reason, never a silent NULL.
+
+Rewriting a chunk (resume) deletes the target rows whose new keys the key map
+holds for the chunk's old-key range, then those mappings (:func:`clear_chunk`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+
+from ferry.connectors.base import Connector, KeyRange, Reject
+from ferry.transform import sqlparts as sp
+from ferry.transform.keymap import Lookup, Remap
+
+LOOKUP_BATCH = 500
+
+
+def uuid7() -> str:
+    """A UUID version 7 (RFC 9562, 5.7): 48-bit Unix time in milliseconds,
+    then 74 random bits; time-ordered, so a btree index on it stays compact."""
+    ms = time.time_ns() // 1_000_000 & (1 << 48) - 1
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = ms << 80 | 0x7 << 76 | (rand >> 62 & 0xFFF) << 64 | 0b10 << 62 | rand & (1 << 62) - 1
+    return str(uuid.UUID(int=value))
+
+
+class KeyRewriter:
+    """Rewrites batches of tables with remapped keys or lookups (one per copy
+    engine, shared by its workers; the sequence counters are locked)."""
+
+    def __init__(self) -> None:
+        self._next: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def rewrite(self, tgt: Connector, table, batch: list[tuple]) -> tuple[list[tuple], list[tuple], list[Reject]]:
+        """``(rows to write, their source rows, rejects)`` for one batch read
+        by ``table.read``. Writes the batch's key map rows on ``tgt`` (in the
+        current transaction)."""
+        rows, rejects = [list(r) for r in batch], []
+        originals = list(batch)
+        for lookup in table.lookups:
+            rows, originals, missing = _look_up(tgt, lookup, rows, originals)
+            rejects += missing
+        if table.remap is not None and rows:
+            pairs = self._new_keys(tgt, table.remap, rows)
+            tgt.write(table.remap.keymap, ["old_key", "new_key"], pairs)
+        return [tuple(r) for r in rows], originals, rejects
+
+    def _new_keys(self, tgt: Connector, remap: Remap, rows: list[list]) -> list[tuple]:
+        news = self._generate(tgt, remap, len(rows))
+        pairs = []
+        for row, new in zip(rows, news):
+            pairs.append((row[remap.position], new))
+            row[remap.position] = new
+        return pairs
+
+    def _generate(self, tgt: Connector, remap: Remap, n: int) -> list:
+        if remap.kind == "uuid4":
+            return [str(uuid.uuid4()) for _ in range(n)]
+        if remap.kind == "uuid7":
+            return [uuid7() for _ in range(n)]
+        name = remap.keymap.qualified
+        with self._lock:
+            if name not in self._next:
+                q = tgt.dialect.quote
+                top = tgt.query(f"SELECT MAX({q('new_key')}) FROM {tgt.dialect.qualify(remap.keymap)}")[0][0]
+                self._next[name] = int(top or 0) + 1
+            start = self._next[name]
+            self._next[name] = start + n
+        return list(range(start, start + n))
+
+
+def _look_up(tgt: Connector, lookup: Lookup, rows: list[list], originals: list[tuple]):
+    """Replace ``rows[i][lookup.position]`` by its new key; rows whose value
+    has no mapping leave the batch as rejects."""
+    wanted = {r[lookup.position] for r in rows if r[lookup.position] is not None}
+    found = fetch_mapping(tgt, lookup.keymap, sorted(wanted, key=repr))
+    kept, kept_originals, missing = [], [], []
+    for row, original in zip(rows, originals):
+        value = row[lookup.position]
+        if value is not None and value not in found:
+            missing.append(Reject(original, f"no {lookup.parent} row has key {value!r}: the reference "
+                                            "cannot be rewritten to the new key", lookup.column))
+            continue
+        if value is not None:
+            row[lookup.position] = found[value]
+        kept.append(row)
+        kept_originals.append(original)
+    return kept, kept_originals, missing
+
+
+def fetch_mapping(tgt: Connector, keymap, old_keys: list) -> dict:
+    """``{old_key: new_key}`` for ``old_keys`` from the key map on ``tgt``."""
+    q, engine = tgt.dialect.quote, tgt.dialect.name
+    out = {}
+    for i in range(0, len(old_keys), LOOKUP_BATCH):
+        values = ", ".join(sp.literal(v, engine) for v in old_keys[i:i + LOOKUP_BATCH])
+        sql = (f"SELECT {q('old_key')}, {q('new_key')} FROM {tgt.dialect.qualify(keymap)} "
+               f"WHERE {q('old_key')} IN ({values})")
+        out.update(dict(tgt.query(sql)))
+    return out
+
+
+def clear_chunk(tgt: Connector, table, krange: KeyRange) -> None:
+    """Delete a remapped table's rows of ``krange`` (old keys) and their mappings."""
+    d, remap = tgt.dialect, table.remap
+    pred, params = d.range_predicate(["old_key"], krange)
+    keymap, q = d.qualify(remap.keymap), d.quote
+    tgt.execute(f"DELETE FROM {d.qualify(table.target)} WHERE {q(remap.column)} IN "
+                f"(SELECT {q('new_key')} FROM {keymap} WHERE {pred})", params)
+    tgt.execute(f"DELETE FROM {keymap} WHERE {pred}", params)
