@@ -17,7 +17,7 @@ import sqlite3
 from typing import Iterator, Sequence
 
 from ferry.catalog.model import TEXT_KINDS, Catalog, DataType, Kind, Table
-from ferry.connectors import canonical
+from ferry.connectors import canonical, timezones
 from ferry.connectors.base import Connector, Dialect, KeyRange, Select
 from ferry.connectors.sqlite_introspect import introspect
 from ferry.errors import ConnectionFailed, RejectError, TerminalError, TransientError
@@ -167,6 +167,8 @@ class SQLiteConnector(Connector):
         conn.create_function("ferry_hash", 1, canonical.text_hash, deterministic=True)
         conn.create_aggregate("ferry_hashsum", 1, _HashSum)
         conn.create_function("md5", 1, _md5_hex, deterministic=True)  # the `hash` transform
+        conn.create_function("ferry_tz_from", 2, timezones.sqlite_tz_from, deterministic=True)
+        conn.create_function("ferry_tz_to", 2, timezones.sqlite_tz_to, deterministic=True)
         if not self.read_only:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")

@@ -71,8 +71,10 @@ class ColumnMapping(_Strict):
                           "plan): created on the target, and rewritten when that key is remapped")
     timezone: dict[str, str] | None = Field(
         None, description="{from: Europe/Paris}: a naive timestamp written in that zone becomes a "
-                          "timestamptz (PostgreSQL AT TIME ZONE; MySQL CONVERT_TZ, needs the server's "
-                          "time zone tables; not on SQLite sources)")
+                          "timestamptz; {to: Europe/Paris}: a timestamptz becomes the naive wall-clock "
+                          "time of that zone. PostgreSQL AT TIME ZONE; MySQL CONVERT_TZ (needs the "
+                          "server's time zone tables); SQLite: ferry's own functions (Python zoneinfo). "
+                          "DST gap: the offset before the transition; overlap: the offset after it")
 
     @model_validator(mode="after")
     def _consistent(self) -> "ColumnMapping":
@@ -106,12 +108,14 @@ class ColumnMapping(_Strict):
 def _check_zone(timezone: dict[str, str]) -> None:
     import zoneinfo
 
-    if set(timezone) != {"from"}:
-        raise ValueError("timezone takes {from: <IANA zone>}, e.g. {from: Europe/Paris}")
+    if len(timezone) != 1 or set(timezone) - {"from", "to"}:
+        raise ValueError("timezone takes {from: <IANA zone>} (naive -> timestamptz) or {to: <IANA zone>} "
+                         "(timestamptz -> naive wall-clock time), e.g. {from: Europe/Paris}")
+    zone = next(iter(timezone.values()))
     try:
-        zoneinfo.ZoneInfo(timezone["from"])
+        zoneinfo.ZoneInfo(zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {timezone['from']!r} (IANA names such as Europe/Paris)") from None
+        raise ValueError(f"unknown time zone {zone!r} (IANA names such as Europe/Paris)") from None
 
 
 class TableMapping(_Strict):

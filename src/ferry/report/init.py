@@ -30,6 +30,12 @@ TRANSFORM_HELP = [
     "#     - {target: full_name, type: text, expression: \"first || ' ' || last\"}   added column",
     "#     - {target: origin, default: legacy}                     added column, constant",
     "#     - {name: created, timezone: {from: Europe/Paris}}       naive timestamp -> timestamptz",
+    "#     - {name: seen, timezone: {to: Europe/Paris}}            timestamptz -> naive wall-clock time",
+    "#     - {name: id, remap: uuid7}                              new keys (uuid4 | uuid7 | sequence); old -> new",
+    "#                                                              kept in <target>_keymap; references follow",
+    "#     - {name: owner, references: users}                      a foreign key the source does not declare",
+    "#   split: several mappings with the same `source` and their own `target` (e.g. users -> accounts",
+    "#          + profiles, each with `{name: id, target: legacy_user_id}` or a reference to the remapped key)",
 ]
 
 

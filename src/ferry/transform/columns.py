@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from ferry.catalog.casting import CastingRule, cast_column
 from ferry.catalog.model import Column, DataType, Kind, Table
 from ferry.catalog.types import format_type, parse_type
-from ferry.errors import InputError, NotSupported, PlanError
+from ferry.errors import InputError, PlanError
 from ferry.plan.model import ColumnMapping
 from ferry.transform import sqlparts as sp
 from ferry.transform.expressions import transpile
@@ -153,27 +153,35 @@ def _constant_type(value) -> DataType:
 
 
 def _timezone(out: CompiledColumn, m: ColumnMapping, col: Column, engine: str, where: str) -> None:
-    """A naive timestamp read in zone ``m.timezone["from"]`` becomes a
-    timestamptz (the instant), computed by the source."""
-    zone = m.timezone["from"]
-    if engine == "sqlite":
-        raise NotSupported("timezone is not supported yet on SQLite sources (SQLite has no time zone "
-                           "database)", "convert the values before or after the copy")
-    if col.type.kind != Kind.TIMESTAMP and not m.expression:
-        raise PlanError("bad timezone", [f"{where}.timezone: {col.name!r} is {format_type(col.type)}, "
-                                         "not a timestamp without time zone"])
-    if engine == "postgresql":
-        out.expr = f"({out.expr} AT TIME ZONE {sp.literal(zone, engine)})"
-    else:
-        out.expr = f"CONVERT_TZ({out.expr}, {sp.literal(zone, engine)}, '+00:00')"
+    """``{from: zone}``: a naive timestamp read as wall-clock time in ``zone``
+    becomes a timestamptz (the instant); ``{to: zone}``: a timestamptz becomes
+    the naive wall-clock time in ``zone``. Computed by the source (SQLite: see
+    :mod:`ferry.connectors.timezones`)."""
+    (direction, zone), = m.timezone.items()
+    want = Kind.TIMESTAMP if direction == "from" else Kind.TIMESTAMPTZ
+    if col.type.kind != want and not m.expression:
+        raise PlanError("bad timezone", [f"{where}.timezone: {col.name!r} is {format_type(col.type)}, not a "
+                                         f"{'timestamp without time zone' if direction == 'from' else 'timestamptz'}"])
+    out.expr = _shift(out.expr, direction, zone, engine)
+    if engine == "mysql":
         out.source_checks.append((f"SELECT CONVERT_TZ('2000-01-01 00:00:00', {sp.literal(zone, engine)}, "
                                   "'+00:00') IS NOT NULL",
                                   f"{where}.timezone: the MySQL server does not know zone {zone!r}: load its "
                                   "time zone tables (mysql_tzinfo_to_sql /usr/share/zoneinfo | mysql mysql)"))
     if not m.type:
-        out.type = DataType(Kind.TIMESTAMPTZ, precision=col.type.precision)
-        out.rule = f"timezone: {zone} -> timestamptz"
+        out.type = DataType(Kind.TIMESTAMPTZ if direction == "from" else Kind.TIMESTAMP, precision=col.type.precision)
+        out.rule = f"timezone: {zone} -> {'timestamptz' if direction == 'from' else 'timestamp'}"
     out.transforms.append("timezone")
+
+
+def _shift(expr: str, direction: str, zone: str, engine: str) -> str:
+    """SQL of the shift in the source ``engine`` (MySQL sessions run in UTC)."""
+    z = sp.literal(zone, engine)
+    if engine == "postgresql":
+        return f"({expr} AT TIME ZONE {z})"
+    if engine == "sqlite":
+        return f"ferry_tz_{direction}({expr}, {z})"
+    return f"CONVERT_TZ({expr}, {z}, '+00:00')" if direction == "from" else f"CONVERT_TZ({expr}, '+00:00', {z})"
 
 
 def _text_ops(out: CompiledColumn, m: ColumnMapping, engine: str) -> None:
