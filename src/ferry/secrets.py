@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote, urlsplit
 
 _KNOWN_SECRETS: set[str] = set()
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*):[^\s/]*@", re.IGNORECASE)
 
 SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "mysql": "mysql",
@@ -37,15 +37,19 @@ def redact(text: str) -> str:
 
 
 def expand_env(text: str) -> str:
-    """Replace each ``${NAME}`` in ``text`` by the environment variable's value.
+    """Replace each ``${NAME}`` in ``text`` by the environment variable's value;
+    ``${NAME:-default}`` takes ``default`` when the variable is unset or empty
+    (as in the shell).
 
     Raises:
-        InputError: a referenced variable is not set.
+        InputError: a referenced variable without default is not set.
     """
     from ferry.errors import InputError
 
     def sub(match: re.Match) -> str:
-        name = match.group(1)
+        name, default = match.group(1), match.group(2)
+        if default is not None and not os.environ.get(name):
+            return default
         if name not in os.environ:
             raise InputError(f"environment variable {name} is not set",
                              f"export {name}=... before running ferry")

@@ -117,6 +117,13 @@ def test_env_reference_to_a_whole_url(monkeypatch):
     assert CANARY not in redact(f"password {CANARY} leaked")
 
 
+def test_env_reference_default(monkeypatch):
+    monkeypatch.delenv("FERRY_NOT_SET_ANYWHERE", raising=False)
+    assert parse_url("${FERRY_NOT_SET_ANYWHERE:-sqlite:///legacy.db}").database == "legacy.db"
+    monkeypatch.setenv("FERRY_NOT_SET_ANYWHERE", "sqlite:///other.db")
+    assert parse_url("${FERRY_NOT_SET_ANYWHERE:-sqlite:///legacy.db}").database == "other.db"
+
+
 def test_missing_env_variable(monkeypatch):
     monkeypatch.delenv("FERRY_NOT_SET_ANYWHERE", raising=False)
     with pytest.raises(InputError) as info:
