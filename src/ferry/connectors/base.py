@@ -302,9 +302,11 @@ class Connector(abc.ABC):
     def rollback_to(self, name: str) -> None:
         """Roll back to (and keep) savepoint ``name``."""
 
-    def delete_range(self, table: Table, key: Sequence[str], krange: KeyRange) -> None:
-        """Delete the rows of ``krange`` (idempotent chunk rewrite)."""
+    def delete_range(self, table: Table, key: Sequence[str], krange: KeyRange, where: str | None = None) -> None:
+        """Delete the rows of ``krange`` (and ``where``): idempotent chunk rewrite."""
         pred, params = self.dialect.range_predicate(key, krange)
+        if where:
+            pred = f"({pred}) AND ({where})"
         self.execute(f"DELETE FROM {self.dialect.qualify(table)} WHERE {pred}", params)
 
     def truncate(self, table: Table) -> None:

@@ -124,8 +124,8 @@ class CopyEngine:
     def _clear(self, tgt: Connector, table: ResolvedTable, krange: KeyRange) -> None:
         if table.remap:
             clear_chunk(tgt, table, krange)
-        elif table.key:
-            tgt.delete_range(table.target, table.hash_target.key, krange)
+        elif table.key or table.hash_target.where:   # a merged table: this mapping's rows only
+            tgt.delete_range(table.target, table.hash_target.key, krange, table.hash_target.where)
         else:
             tgt.truncate(table.target)
 

@@ -130,7 +130,7 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
     options = options or BisectOptions()
     result = TableResult(table.name, table.target.qualified, rejects=len(rejected_keys))
     result.source_rows = source.count(table.source, where=table.source_where)
-    result.target_rows = target.count(table.target)
+    result.target_rows = target.count(table.target, where=table.hash_target.where)
     if not table.key:
         _compare_whole(source, target, table, result)
         return result

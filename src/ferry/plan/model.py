@@ -129,6 +129,9 @@ class TableMapping(_Strict):
                                                                   "every source column, with casting "
                                                                   "rules); source columns left out are "
                                                                   "not copied")
+    origin: str | None = Field(None, description="merge: several mappings may write one target table "
+                                                 "when each gives its own `origin`; the value goes into "
+                                                 "the target's `origin` column, which joins the key")
     filter: str | None = Field(None, description="portable SQL condition over source columns: only "
                                                  "matching rows are copied (the others are counted and "
                                                  "reported, never counted as missing)")

@@ -22,6 +22,10 @@ from ferry.transform.checks import check_compiled, check_mapping
 from ferry.transform.columns import compile_column
 from ferry.transform.expressions import transpile
 from ferry.transform.keymap import Lookup, Remap, image_select, link_lookups, make_remap, plan_foreign_keys
+from ferry.transform.sqlparts import literal
+
+
+ORIGIN = "origin"   # the column that tells merged mappings' rows apart
 
 
 @dataclass
@@ -67,7 +71,12 @@ class ResolvedTable:
         filter: the plan's ``filter`` as written (portable SQL), for reports.
         source_checks: ``(SQL, problem)`` the source must answer with a true
             first value before any data moves (see :mod:`ferry.transform.probe`).
-        label: ``source->target`` when the source is split (see :attr:`name`).
+        label: ``source->target`` when the source is split or the target
+            merged (see :attr:`name`).
+        origin: the merge value of the target's ``origin`` column, or None;
+            ``shares_target``: another mapping of the plan creates the target
+            table (and its keys and indexes).
+        notes: sentences for the run summary (e.g. a foreign key not created).
         remap: the key column given new values, or None; lookups: columns
             rewritten through a parent's key map; references: the plan's
             ``references:`` as ``(target column, source table)``. With a remap
@@ -92,6 +101,9 @@ class ResolvedTable:
     remap: Remap | None = None
     lookups: list[Lookup] = field(default_factory=list)
     references: list[tuple[str, str]] = field(default_factory=list)
+    origin: str | None = None
+    shares_target: bool = False
+    notes: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -146,7 +158,7 @@ def resolve(plan: Plan, catalog: Catalog, source_dialect, target_dialect) -> lis
             resolved.append(_resolve_table(table, mapping, rules, source_dialect, target_dialect))
         except PlanError as exc:
             problems.extend(f"tables.{i}: {p}" for p in exc.problems)
-    problems += _label_splits(resolved)
+    problems += _label_shared(resolved)
     if problems:
         raise PlanError("the plan does not fit the source schema", problems,
                         "fix the table mappings (see `ferry init` for the source's columns)")
@@ -159,22 +171,43 @@ def resolve(plan: Plan, catalog: Catalog, source_dialect, target_dialect) -> lis
     return resolved
 
 
-def _label_splits(resolved: list[ResolvedTable]) -> list[str]:
-    """Name the mappings of a source table split into several targets
-    (``users->accounts``); a target table fed by two mappings (a merge) is a
-    problem: not supported yet."""
+def _label_shared(resolved: list[ResolvedTable]) -> list[str]:
+    """Name the mappings of a source split into several targets, or of a
+    target merged from several mappings (``users->accounts``); return the
+    problems of merges (see :func:`_merge_problems`)."""
     sources = Counter(r.source.qualified for r in resolved)
-    targets = Counter(r.target.qualified for r in resolved)
+    groups: dict[str, list[ResolvedTable]] = {}
     for r in resolved:
-        if sources[r.source.qualified] > 1:
+        groups.setdefault(r.target.qualified, []).append(r)
+    problems = []
+    for name, group in groups.items():
+        problems += _merge_problems(name, group) if len(group) > 1 else []
+        for later in group[1:]:
+            later.shares_target = True
+    for r in resolved:
+        if sources[r.source.qualified] > 1 or len(groups[r.target.qualified]) > 1:
             r.label = f"{r.source.qualified}->{r.target.name}"
-    return [f"tables: target table {name!r} is written by {n} mappings: merging tables is not "
-            "supported yet; give each mapping its own target" for name, n in targets.items() if n > 1]
+    return problems
+
+
+def _merge_problems(name: str, group: list[ResolvedTable]) -> list[str]:
+    """Mappings merged into one target need distinct ``origin`` values and
+    the same target columns (names and types, in order)."""
+    origins = [r.origin for r in group]
+    if None in origins or len(set(origins)) < len(origins):
+        return [f"tables: target table {name!r} is written by {len(group)} mappings (a merge): give each "
+                "mapping its own `origin:` value, which tells their rows apart"]
+    shape = [(c.name, str(c.type)) for c in group[0].target.columns]
+    return [f"tables: {r.name} does not write the columns of {group[0].name} into {name!r} (same names and "
+            f"types, in order): {[(c.name, str(c.type)) for c in r.target.columns]} != {shape}"
+            for r in group[1:] if [(c.name, str(c.type)) for c in r.target.columns] != shape]
 
 
 def _resolve_table(table: Table, mapping: TableMapping, rules, sdial, tdial) -> ResolvedTable:
     column_maps = [m for m in (mapping.columns or [ColumnMapping(name=c.name) for c in table.columns])
                    if not m.drop]
+    if mapping.origin is not None:
+        column_maps.insert(0, ColumnMapping(target=ORIGIN, type="varchar(64)", default=mapping.origin))
     key = tuple(mapping.key or table.primary_key)
     problems = check_mapping(table, column_maps, key)
     wanted = [m.target or m.name for m in column_maps]
@@ -196,7 +229,18 @@ def _resolve_table(table: Table, mapping: TableMapping, rules, sdial, tdial) -> 
     resolved = _assemble(table, mapping, key, compiled, source_where, renamed, sdial, tdial)
     _key_options(resolved, [m for m in column_maps if m.name is None or m.name in {c.name for c in table.columns}],
                  [t for _, t in compiled], tdial)
+    if mapping.origin is not None:
+        _tag_origin(resolved, mapping.origin, tdial)
     return resolved
+
+
+def _tag_origin(r: ResolvedTable, origin: str, tdial) -> None:
+    """A mapping with an ``origin`` (merge): the target key is ``(origin,
+    key...)`` and the target side of every check sees this mapping's rows only."""
+    r.origin = origin
+    r.target.primary_key = (ORIGIN,) + r.target.primary_key if r.target.primary_key else ()
+    where = f"{tdial.quote(ORIGIN)} = {literal(origin, tdial.name)}"
+    r.hash_target = Select(r.hash_target.table, r.hash_target.exprs, r.hash_target.key, where)
 
 
 def _key_options(r: ResolvedTable, maps: list[ColumnMapping], targets: list[str], tdial) -> None:
@@ -303,6 +347,10 @@ def _link_foreign_keys(resolved: list[ResolvedTable], tdial) -> None:
         for fk in r.target.foreign_keys:
             parent = by_source.get(fk.ref_table)
             if parent is None:
+                continue
+            if parent.origin is not None:
+                r.notes.append(f"foreign key {fk.name} of {r.name} not created: its parent {parent.target.name} "
+                               "is merged from several tables (its key is (origin, ...))")
                 continue
             cols, pcols = source_to_target(r.casts), source_to_target(parent.casts)
             ref_cols = fk.ref_columns or parent.source.primary_key

@@ -117,7 +117,8 @@ class CopyPhase(Phase):
     def complete(self, ctx: RunContext) -> None:
         if ctx.plan.options.create_indexes:
             for table in ctx.tables:  # every key first: foreign keys need their parent's
-                self._run_steps(ctx, table.name, self._key_steps(ctx, table))
+                if not table.shares_target:
+                    self._run_steps(ctx, table.name, self._key_steps(ctx, table))
             for table in ctx.tables:
                 self._run_steps(ctx, table.name, self._foreign_key_steps(ctx, table))
         for table in ctx.tables:

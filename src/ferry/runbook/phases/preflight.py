@@ -25,6 +25,8 @@ class PreflightPhase(Phase):
         for table in ctx.tables:
             for kind, old, new in table.renamed:
                 ctx.note(f"renamed {kind} {old!r} to {new!r} (longer than the target allows)")
+            for text in table.notes:
+                ctx.note(text)
             if not table.key:
                 ctx.note(f"table {table.name} has no primary key: copied as one stream, "
                          "restarted whole on resume")

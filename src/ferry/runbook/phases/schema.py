@@ -24,7 +24,7 @@ class SchemaPhase(Phase):
         if ctx.plan.options.if_exists != "fail":
             return []
         done = self._done(ctx)
-        existing = [made.qualified for t in ctx.tables if t.name not in done
+        existing = [made.qualified for t in ctx.tables if t.name not in done and not t.shares_target
                     for made in _created(t) if ctx.target.table_exists(made)]
         if existing:
             return [f"target table(s) already exist: {', '.join(existing[:10])}"]
@@ -43,7 +43,7 @@ class SchemaPhase(Phase):
             raise InputError(problems[0], "use --if-exists drop or --if-exists truncate, or another target")
         done = self._done(ctx)
         for table in ctx.tables:
-            if table.name in done:
+            if table.name in done or table.shares_target:
                 continue
             action = f"schema:{table.name}"
             ctx.journal.plan_actions(ctx.run_id, self.name, [(action, table.name, {})])
