@@ -207,3 +207,14 @@ def test_merge_needs_origins_and_one_shape(sqlite_url, sqlite_url2, tmp_path):
     other = [MERGE[0], {**MERGE[1], "columns": [{"name": "id"}, {"name": "name"}]}]
     result, _ = run_plan(tmp_path, sqlite_url, sqlite_url2, other)
     assert result.exit_code == 2 and "does not write the columns of" in result.output
+
+
+def test_bad_key_options_are_refused_before_any_copy(sqlite_url, sqlite_url2, tmp_path):
+    create(sqlite_url, USERS)
+    bad_remap = [{"source": "users", "columns": [{"name": "id"}, {"name": "email", "remap": "uuid4"}]}]
+    result, _ = run_plan(tmp_path, sqlite_url, sqlite_url2, bad_remap)
+    assert result.exit_code == 2 and "only the table's single-column key (id) can be remapped" in result.output
+    bad_ref = [{"source": "orders", "columns": [{"name": "id"}, {"name": "user_id", "references": "customers"}]}]
+    result, _ = run_plan(tmp_path, sqlite_url, sqlite_url2, bad_ref)
+    assert result.exit_code == 2 and "'customers' is not a table of the plan" in result.output
+    assert not g.query(sqlite_url2, "SELECT name FROM sqlite_master WHERE type = 'table'")

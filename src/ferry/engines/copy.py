@@ -130,7 +130,7 @@ class CopyEngine:
             tgt.truncate(table.target)
 
     def _stream(self, src, tgt, table: ResolvedTable, krange: KeyRange, rejects: list[dict]) -> int:
-        if table.remap or table.lookups:
+        if table.remap or table.rewrites:
             return self._stream_rewritten(src, tgt, table, krange, rejects)
         binary = native_copy_format(table, src, tgt)
         if binary is not None:

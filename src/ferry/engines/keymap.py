@@ -5,7 +5,7 @@ from the source gets new key values (UUID v4, UUID v7 per RFC 9562 section
 5.7, or the next numbers of a sequence), and the ``(old_key, new_key)`` pairs
 are written to the key map in the chunk's own target transaction, before the
 rows: a chunk's rows and its mappings commit together or not at all. For a
-table with :class:`~ferry.transform.keymap.Lookup` columns, the batch's
+table with :class:`~ferry.transform.keymap.Rewrite` columns, the batch's
 distinct values are looked up in the parent's key map on the target (one query
 per 500 values); a value with no mapping (an orphan reference in the source)
 makes the row a reject with that reason, never a silent NULL.
@@ -23,7 +23,7 @@ import uuid
 
 from ferry.connectors.base import Connector, KeyRange, Reject
 from ferry.transform import sqlparts as sp
-from ferry.transform.keymap import Lookup, Remap
+from ferry.transform.keymap import Remap, Rewrite
 
 LOOKUP_BATCH = 500
 
@@ -38,7 +38,7 @@ def uuid7() -> str:
 
 
 class KeyRewriter:
-    """Rewrites batches of tables with remapped keys or lookups (one per copy
+    """Rewrites batches of tables with remapped keys or rewritten references (one per copy
     engine, shared by its workers; the sequence counters are locked)."""
 
     def __init__(self) -> None:
@@ -51,8 +51,8 @@ class KeyRewriter:
         current transaction)."""
         rows, rejects = [list(r) for r in batch], []
         originals = list(batch)
-        for lookup in table.lookups:
-            rows, originals, missing = _look_up(tgt, lookup, rows, originals)
+        for rewrite in table.rewrites:
+            rows, originals, missing = _rewrite_references(tgt, rewrite, rows, originals)
             rejects += missing
         if table.remap is not None and rows:
             pairs = self._new_keys(tgt, table.remap, rows)
@@ -83,20 +83,20 @@ class KeyRewriter:
         return list(range(start, start + n))
 
 
-def _look_up(tgt: Connector, lookup: Lookup, rows: list[list], originals: list[tuple]):
-    """Replace ``rows[i][lookup.position]`` by its new key; rows whose value
+def _rewrite_references(tgt: Connector, rewrite: Rewrite, rows: list[list], originals: list[tuple]):
+    """Replace ``rows[i][rewrite.position]`` by its new key; rows whose value
     has no mapping leave the batch as rejects."""
-    wanted = {r[lookup.position] for r in rows if r[lookup.position] is not None}
-    found = fetch_mapping(tgt, lookup.keymap, sorted(wanted, key=repr))
+    wanted = {r[rewrite.position] for r in rows if r[rewrite.position] is not None}
+    found = fetch_mapping(tgt, rewrite.keymap, sorted(wanted, key=repr))
     kept, kept_originals, missing = [], [], []
     for row, original in zip(rows, originals):
-        value = row[lookup.position]
+        value = row[rewrite.position]
         if value is not None and value not in found:
-            missing.append(Reject(original, f"no {lookup.parent} row has key {value!r}: the reference "
-                                            "cannot be rewritten to the new key", lookup.column))
+            missing.append(Reject(original, f"no {rewrite.parent} row has key {value!r}: the reference "
+                                            "cannot be rewritten to the new key", rewrite.column))
             continue
         if value is not None:
-            row[lookup.position] = found[value]
+            row[rewrite.position] = found[value]
         kept.append(row)
         kept_originals.append(original)
     return kept, kept_originals, missing

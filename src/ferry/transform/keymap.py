@@ -5,7 +5,7 @@ its table a new key. The copy engine (:mod:`ferry.engines.keymap`) writes each
 ``old -> new`` pair into the target's *key map* table ``<target>_keymap
 (old_key PRIMARY KEY, new_key UNIQUE)`` in the same transaction as the rows.
 Every column that references the remapped key (a foreign key declared in the
-source, or ``references:`` in the plan) is a :class:`Lookup`: its values are
+source, or ``references:`` in the plan) is a :class:`Rewrite`: its values are
 rewritten through the parent's key map while they are copied, so those tables
 are copied after their parents.
 
@@ -41,7 +41,7 @@ class Remap:
 
 
 @dataclass
-class Lookup:
+class Rewrite:
     """Target column ``column`` (at ``position``) holds keys of the mapping
     ``parent`` (its name), rewritten through that mapping's ``keymap``."""
 
@@ -76,8 +76,8 @@ def make_remap(target: Table, position: int, kind: str, key: tuple[str, ...], ma
     return Remap(col.name, position, kind, old_type, keymap_table(target, old_type, kind, max_length))
 
 
-def link_lookups(resolved: list) -> None:
-    """Give every column that references a remapped key its :class:`Lookup`.
+def link_rewrites(resolved: list) -> None:
+    """Give every column that references a remapped key its :class:`Rewrite`.
 
     References are the source's foreign keys (still in source column names;
     run before foreign keys are linked to target names) and the plan's
@@ -100,7 +100,7 @@ def link_lookups(resolved: list) -> None:
             position = [c.name for c in r.target.columns].index(column)
             r.target.columns[position] = replace(r.target.columns[position], type=parent.target.columns[
                 parent.remap.position].type, identity=False, default=None)
-            r.lookups.append(Lookup(column, position, parent.name, parent.remap.keymap))
+            r.rewrites.append(Rewrite(column, position, parent.name, parent.remap.keymap))
 
 
 def _references(r, parents: dict) -> list[tuple[str, str]]:
@@ -122,34 +122,44 @@ def _references(r, parents: dict) -> list[tuple[str, str]]:
 
 def plan_foreign_keys(resolved: list, tdial) -> None:
     """Add the plan's ``references:`` as target foreign keys (target names),
-    pointing at the mapping of that source table that holds its primary key."""
+    pointing at the mapping of that source table that holds its primary key.
+
+    Raises:
+        PlanError: a reference names a table the plan does not copy, or one
+            without a single-column primary key.
+    """
     holders = {}
     for r in sorted(resolved, key=lambda r: not r.target.primary_key):
         holders.setdefault(r.source.name, r)
         holders.setdefault(r.source.qualified, r)
+    problems = []
     for r in resolved:
         for column, ref_table in r.references:
             parent = holders.get(ref_table)
-            if parent is None or not parent.target.primary_key:
+            if parent is None or len(parent.target.primary_key) != 1:
+                problems.append(f"{r.name}.{column}.references: {ref_table!r} is not a table of the plan with "
+                                "a single-column primary key")
                 continue
             name = shorten_identifier(f"fk_{column}", tdial.max_identifier_length)
             r.target.foreign_keys.append(ForeignKey(name, (column,), parent.target.name, parent.target.primary_key))
+    if problems:
+        raise PlanError("bad references", problems, "name a source table the plan copies")
 
 
 def image_select(r, tdial) -> Select:
     """What verification hashes on the target for a table with a remap or
-    lookups: the view ``<target>_old_keys`` (see :func:`view_sql`), whose
+    rewritten references: the view ``<target>_old_keys`` (see :func:`view_sql`), whose
     columns carry the old key values and types."""
     types = {r.remap.column: r.remap.old_type} if r.remap else {}
-    types |= {lk.column: _old_type(lk) for lk in r.lookups}
+    types |= {lk.column: _old_type(lk) for lk in r.rewrites}
     view = Table(shorten_identifier(f"{r.target.name}_old_keys", tdial.max_identifier_length),
                  r.target.columns, schema=r.target.schema, primary_key=r.hash_target.key)
     exprs = tuple((q, types.get(c.name, t)) for (q, t), c in zip(r.hash_target.exprs, r.target.columns))
     return Select(view, exprs, r.hash_target.key)
 
 
-def _old_type(lookup: Lookup) -> DataType:
-    return lookup.keymap.columns[0].type
+def _old_type(rewrite: Rewrite) -> DataType:
+    return rewrite.keymap.columns[0].type
 
 
 def view_sql(r, tdial) -> str:
@@ -157,7 +167,7 @@ def view_sql(r, tdial) -> str:
     the remapped key and the rewritten references read back as old keys."""
     q = tdial.quote
     joins, cols = [], []
-    special = {lk.column: (f"l{i}", lk.keymap, "LEFT JOIN") for i, lk in enumerate(r.lookups)}
+    special = {lk.column: (f"l{i}", lk.keymap, "LEFT JOIN") for i, lk in enumerate(r.rewrites)}
     if r.remap:
         special[r.remap.column] = ("k", r.remap.keymap, "JOIN")
     for c in r.target.columns:

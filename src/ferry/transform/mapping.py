@@ -21,7 +21,7 @@ from ferry.plan.model import ColumnMapping, Plan, TableMapping
 from ferry.transform.checks import check_compiled, check_mapping
 from ferry.transform.columns import compile_column
 from ferry.transform.expressions import transpile
-from ferry.transform.keymap import Lookup, Remap, image_select, link_lookups, make_remap, plan_foreign_keys
+from ferry.transform.keymap import Remap, Rewrite, image_select, link_rewrites, make_remap, plan_foreign_keys
 from ferry.transform.sqlparts import literal
 
 
@@ -77,10 +77,10 @@ class ResolvedTable:
             ``shares_target``: another mapping of the plan creates the target
             table (and its keys and indexes).
         notes: sentences for the run summary (e.g. a foreign key not created).
-        remap: the key column given new values, or None; lookups: columns
+        remap: the key column given new values, or None; rewrites: columns
             rewritten through a parent's key map; references: the plan's
             ``references:`` as ``(target column, source table)``. With a remap
-            or lookups, ``hash_target`` reads the view that maps keys back
+            or rewrites, ``hash_target`` reads the view that maps keys back
             (see :mod:`ferry.transform.keymap`).
     """
 
@@ -99,7 +99,7 @@ class ResolvedTable:
     source_checks: list[tuple[str, str]] = field(default_factory=list)
     label: str | None = None
     remap: Remap | None = None
-    lookups: list[Lookup] = field(default_factory=list)
+    rewrites: list[Rewrite] = field(default_factory=list)
     references: list[tuple[str, str]] = field(default_factory=list)
     origin: str | None = None
     shares_target: bool = False
@@ -162,11 +162,11 @@ def resolve(plan: Plan, catalog: Catalog, source_dialect, target_dialect) -> lis
     if problems:
         raise PlanError("the plan does not fit the source schema", problems,
                         "fix the table mappings (see `ferry init` for the source's columns)")
-    link_lookups(resolved)
+    link_rewrites(resolved)
     _link_foreign_keys(resolved, target_dialect)
     plan_foreign_keys(resolved, target_dialect)
     for r in resolved:
-        if r.remap or r.lookups:
+        if r.remap or r.rewrites:
             r.hash_target = image_select(r, target_dialect)
     return resolved
 

@@ -1,6 +1,6 @@
 """``keymap``: the key maps of remapped keys are complete and used.
 
-Run with ``counts`` for every table mapping with a ``remap`` or lookups (see
+Run with ``counts`` for every table mapping with a ``remap`` or rewritten references (see
 :mod:`ferry.transform.keymap`):
 
 * ``keymap:count``: the key map holds one row per source row the mapping
@@ -21,7 +21,7 @@ def keymap_checks(source, target, tables: list) -> list[CheckResult]:
     for t in tables:
         if t.remap:
             out.append(_complete(source, target, t))
-        out += [_rewritten(target, t, lookup) for lookup in t.lookups]
+        out += [_rewritten(target, t, rewrite) for rewrite in t.rewrites]
     return out
 
 
@@ -33,12 +33,12 @@ def _complete(source, target, table) -> CheckResult:
                        f"{mapped} mapping(s)", side="both", value=mapped)
 
 
-def _rewritten(target, table, lookup) -> CheckResult:
+def _rewritten(target, table, rewrite) -> CheckResult:
     d = target.dialect
     q = d.quote
-    sql = (f"SELECT COUNT(*) FROM {d.qualify(table.target)} t WHERE t.{q(lookup.column)} IS NOT NULL "
-           f"AND NOT EXISTS (SELECT 1 FROM {d.qualify(lookup.keymap)} k WHERE k.{q('new_key')} = t.{q(lookup.column)})")
+    sql = (f"SELECT COUNT(*) FROM {d.qualify(table.target)} t WHERE t.{q(rewrite.column)} IS NOT NULL "
+           f"AND NOT EXISTS (SELECT 1 FROM {d.qualify(rewrite.keymap)} k WHERE k.{q('new_key')} = t.{q(rewrite.column)})")
     stray = int(target.query(sql)[0][0])
-    return CheckResult(table.name, f"keymap:{lookup.column}", verdict(stray == 0),
-                       f"every {lookup.column} is a new key of {lookup.keymap.qualified}",
+    return CheckResult(table.name, f"keymap:{rewrite.column}", verdict(stray == 0),
+                       f"every {rewrite.column} is a new key of {rewrite.keymap.qualified}",
                        f"{stray} value(s) not rewritten", side="target", value=stray)

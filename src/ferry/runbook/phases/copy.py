@@ -19,14 +19,14 @@ def chunk_id(table: str, index: int) -> str:
 
 def copy_waves(tables: list, pending: list[tuple]) -> list[list[tuple]]:
     """``pending`` ``(table, action)`` split into waves run one after the other:
-    a table whose columns are rewritten through a parent's key map (lookups)
+    a table whose columns are rewritten through a parent's key map (rewrites)
     waits for the wave that fills that key map; the other tables go first."""
     by_name = {t.name: t for t in tables}
     levels: dict[str, int] = {}
 
     def level(t) -> int:
         if t.name not in levels:
-            levels[t.name] = 1 + max((level(by_name[lk.parent]) for lk in t.lookups), default=-1)
+            levels[t.name] = 1 + max((level(by_name[lk.parent]) for lk in t.rewrites), default=-1)
         return levels[t.name]
 
     waves: dict[int, list[tuple]] = {}

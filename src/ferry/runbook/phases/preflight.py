@@ -56,4 +56,4 @@ def _key_notes(table) -> list[str]:
     """``id: new keys (uuid7), old -> new in users_keymap`` and the rewritten references."""
     notes = [f"{table.remap.column}: new keys ({table.remap.kind}), old -> new in "
              f"{table.remap.keymap.qualified}"] if table.remap else []
-    return notes + [f"{lk.column}: rewritten through {lk.keymap.qualified}" for lk in table.lookups]
+    return notes + [f"{lk.column}: rewritten through {lk.keymap.qualified}" for lk in table.rewrites]

@@ -58,7 +58,7 @@ class SchemaPhase(Phase):
         """(Re)create the old-key views verification reads for remapped keys."""
         tgt = ctx.target
         for table in ctx.tables:
-            if table.remap or table.lookups:
+            if table.remap or table.rewrites:
                 tgt.execute(f"DROP VIEW IF EXISTS {tgt.dialect.qualify(table.hash_target.table)}")
                 tgt.execute(view_sql(table, tgt.dialect))
         tgt.commit()
@@ -100,7 +100,7 @@ class SchemaPhase(Phase):
         done = self._done(ctx)
         created = [t for t in ctx.tables if t.name in done]
         for table in created:
-            if table.remap or table.lookups:
+            if table.remap or table.rewrites:
                 ctx.target.execute(f"DROP VIEW IF EXISTS {ctx.target.dialect.qualify(table.hash_target.table)}")
         for table in created:
             for made in _created(table):
