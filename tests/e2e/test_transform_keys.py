@@ -169,46 +169,6 @@ def _chunks_done(cwd) -> int:
         return 0
 
 
-def make_regions(url: str) -> None:
-    """``eu_customers`` and ``us_customers``: the same shape, overlapping ids."""
-    for table, rows in (("eu_customers", "(1, 'Ann', 'Paris'), (2, 'Bob', 'Rome'), (3, 'Cy', NULL)"),
-                        ("us_customers", "(1, 'Dee', 'Austin'), (2, 'Eve', 'Boston')")):
-        g.execute(url, f"CREATE TABLE {table} (id integer PRIMARY KEY, name varchar(40) NOT NULL, city varchar(40))",
-                  f"INSERT INTO {table} VALUES {rows}")
-
-
-MERGE = [{"source": "eu_customers", "target": "customers", "origin": "eu"},
-         {"source": "us_customers", "target": "customers", "origin": "us"}]
-
-
-@pytest.mark.parametrize("names", [("sqlite_url", "sqlite_url2"), ("sqlite_url", "pg_url"), ("pg_url", "mysql_url")],
-                         ids=pair_id)
-def test_merge_two_tables_into_one(names, request, tmp_path):
-    source, target = (request.getfixturevalue(n) for n in names)
-    make_regions(source)
-    result, path = run_plan(tmp_path, source, target, MERGE)
-    assert result.exit_code == 0, result.output
-    got = sorted(g.query(target, "SELECT origin, id, name, city FROM customers"))
-    assert got == [("eu", 1, "Ann", "Paris"), ("eu", 2, "Bob", "Rome"), ("eu", 3, "Cy", None),
-                   ("us", 1, "Dee", "Austin"), ("us", 2, "Eve", "Boston")]
-    assert "eu_customers->customers" in result.output
-    g.execute(target, "UPDATE customers SET name = 'Zed' WHERE origin = 'us' AND id = 2")
-    checked = g.cli("verify", str(path))
-    assert checked.exit_code == 1
-    assert re.search(r"verified (public\.)?us_customers->customers: (?!ok)", checked.output), checked.output
-    assert re.search(r"verified (public\.)?eu_customers->customers: ok", checked.output), checked.output
-
-
-def test_merge_needs_origins_and_one_shape(sqlite_url, sqlite_url2, tmp_path):
-    make_regions(sqlite_url)
-    result, _ = run_plan(tmp_path, sqlite_url, sqlite_url2, [{k: v for k, v in m.items() if k != "origin"}
-                                                             for m in MERGE])
-    assert result.exit_code == 2 and "give each mapping its own `origin:`" in result.output
-    other = [MERGE[0], {**MERGE[1], "columns": [{"name": "id"}, {"name": "name"}]}]
-    result, _ = run_plan(tmp_path, sqlite_url, sqlite_url2, other)
-    assert result.exit_code == 2 and "does not write the columns of" in result.output
-
-
 def test_bad_key_options_are_refused_before_any_copy(sqlite_url, sqlite_url2, tmp_path):
     create(sqlite_url, USERS)
     bad_remap = [{"source": "users", "columns": [{"name": "id"}, {"name": "email", "remap": "uuid4"}]}]

@@ -17,6 +17,16 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class Lookup(_Strict):
+    """``lookup:`` of an added column: the value of ``column`` in the row of
+    ``table`` whose ``key`` columns equal this row's (a lookup join)."""
+
+    table: str = Field(description="source table to look the value up in")
+    column: str = Field(description="its column that gives the value")
+    key: dict[str, str] = Field(description="{lookup table column: this table's column}; must be that "
+                                            "table's primary key or a unique key", min_length=1)
+
+
 class ColumnMapping(_Strict):
     """How one target column is made: from a source column (renamed, cast,
     transformed) or added (``default`` / ``expression``, no ``name``).
@@ -66,6 +76,9 @@ class ColumnMapping(_Strict):
                           "new mapping is kept in the target table <target>_keymap (old_key, new_key), "
                           "and columns referencing this key (declared foreign keys, `references:`) are "
                           "rewritten through it")
+    lookup: Lookup | None = Field(
+        None, description="added column taken from another source table (a merge by lookup join): "
+                          "{table: user_details, column: phone, key: {user_id: id}}; NULL when no row matches")
     references: str | None = Field(
         None, description="source table whose key this column holds (a foreign key declared in the "
                           "plan): created on the target, and rewritten when that key is remapped")
@@ -87,8 +100,10 @@ class ColumnMapping(_Strict):
             _check_zone(self.timezone)
         if self.name is None and self.target is None:
             raise ValueError("a column needs `name` (source column) or `target` (added column)")
-        if self.name is None and self.expression is None and self.default is None:
-            raise ValueError(f"added column {self.target!r} needs `default` or `expression`")
+        if self.lookup is not None and (self.name is not None or self.expression or self.default is not None):
+            raise ValueError("`lookup` makes an added column: give `target`, not `name`, `expression` or `default`")
+        if self.name is None and self.expression is None and self.default is None and self.lookup is None:
+            raise ValueError(f"added column {self.target!r} needs `default`, `expression` or `lookup`")
         if self.name is not None and self.default is not None:
             raise ValueError("`default` is for added columns (no `name`); use `null_default` "
                              "to replace NULLs")

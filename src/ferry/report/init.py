@@ -34,8 +34,10 @@ TRANSFORM_HELP = [
     "#     - {name: id, remap: uuid7}                              new keys (uuid4 | uuid7 | sequence); old -> new",
     "#                                                              kept in <target>_keymap; references follow",
     "#     - {name: owner, references: users}                      a foreign key the source does not declare",
+    "#     - {target: phone, lookup: {table: details, column: phone, key: {user_id: id}}}   from another table",
     "#   split: several mappings with the same `source` and their own `target` (e.g. users -> accounts",
     "#          + profiles, each with `{name: id, target: legacy_user_id}` or a reference to the remapped key)",
+    "#   merge: several mappings with the same `target`, each with its own `origin: <value>` (a union)",
 ]
 
 

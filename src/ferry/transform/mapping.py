@@ -22,6 +22,7 @@ from ferry.transform.checks import check_compiled, check_mapping
 from ferry.transform.columns import compile_column
 from ferry.transform.expressions import transpile
 from ferry.transform.keymap import Remap, Rewrite, image_select, link_rewrites, make_remap, plan_foreign_keys
+from ferry.transform.lookup import compile_lookup
 from ferry.transform.sqlparts import literal
 
 
@@ -155,7 +156,7 @@ def resolve(plan: Plan, catalog: Catalog, source_dialect, target_dialect) -> lis
     resolved, problems = [], []
     for i, (table, mapping) in enumerate(select_tables(plan, catalog)):
         try:
-            resolved.append(_resolve_table(table, mapping, rules, source_dialect, target_dialect))
+            resolved.append(_resolve_table(table, mapping, catalog, rules, source_dialect, target_dialect))
         except PlanError as exc:
             problems.extend(f"tables.{i}: {p}" for p in exc.problems)
     problems += _label_shared(resolved)
@@ -203,7 +204,7 @@ def _merge_problems(name: str, group: list[ResolvedTable]) -> list[str]:
             for r in group[1:] if [(c.name, str(c.type)) for c in r.target.columns] != shape]
 
 
-def _resolve_table(table: Table, mapping: TableMapping, rules, sdial, tdial) -> ResolvedTable:
+def _resolve_table(table: Table, mapping: TableMapping, catalog: Catalog, rules, sdial, tdial) -> ResolvedTable:
     column_maps = [m for m in (mapping.columns or [ColumnMapping(name=c.name) for c in table.columns])
                    if not m.drop]
     if mapping.origin is not None:
@@ -213,12 +214,12 @@ def _resolve_table(table: Table, mapping: TableMapping, rules, sdial, tdial) -> 
     wanted = [m.target or m.name for m in column_maps]
     short = unique_names(wanted, tdial.max_identifier_length)
     renamed = [("column", old, new) for old, new in short.items()]
+    known = {c.name for c in table.columns}
+    maps = [(m, want) for m, want in zip(column_maps, wanted) if m.name is None or m.name in known]
     compiled = []
-    for i, (m, want) in enumerate(zip(column_maps, wanted)):
-        if m.name is not None and m.name not in {c.name for c in table.columns}:
-            continue
+    for m, want in maps:
         try:
-            compiled.append((compile_column(m, table, rules, sdial, tdial.name, f"columns.{want}"),
+            compiled.append((_compile(m, table, catalog, rules, sdial, tdial.name, f"columns.{want}"),
                              short.get(want, want)))
         except PlanError as exc:
             problems += exc.problems
@@ -227,8 +228,7 @@ def _resolve_table(table: Table, mapping: TableMapping, rules, sdial, tdial) -> 
     if problems:
         raise PlanError("bad table mapping", problems)
     resolved = _assemble(table, mapping, key, compiled, source_where, renamed, sdial, tdial)
-    _key_options(resolved, [m for m in column_maps if m.name is None or m.name in {c.name for c in table.columns}],
-                 [t for _, t in compiled], tdial)
+    _key_options(resolved, [m for m, _ in maps], [t for _, t in compiled], tdial)
     if mapping.origin is not None:
         _tag_origin(resolved, mapping.origin, tdial)
     return resolved
@@ -241,6 +241,12 @@ def _tag_origin(r: ResolvedTable, origin: str, tdial) -> None:
     r.target.primary_key = (ORIGIN,) + r.target.primary_key if r.target.primary_key else ()
     where = f"{tdial.quote(ORIGIN)} = {literal(origin, tdial.name)}"
     r.hash_target = Select(r.hash_target.table, r.hash_target.exprs, r.hash_target.key, where)
+
+
+def _compile(m: ColumnMapping, table: Table, catalog: Catalog, rules, sdial, target_engine: str, where: str):
+    if m.lookup is not None:
+        return compile_lookup(m, table, catalog, rules, sdial, target_engine, where)
+    return compile_column(m, table, rules, sdial, target_engine, where)
 
 
 def _key_options(r: ResolvedTable, maps: list[ColumnMapping], targets: list[str], tdial) -> None:
