@@ -105,14 +105,6 @@ def _tables(url: str) -> set[str]:
                                        f"WHERE table_schema = '{schema}'")}
 
 
-def test_python_transform_refused_at_load(sqlite_url, sqlite_url2, tmp_path):
-    make_people(sqlite_url)
-    result, _ = run_plan(tmp_path, sqlite_url, sqlite_url2, {"columns": [{"name": "id"},
-                                                                        {"name": "email", "python": "m:f"}]})
-    assert result.exit_code == 2 and "python is not supported yet" in result.output, result.output
-    assert "started phase preflight" not in result.output
-
-
 def test_source_refusing_a_transform_stops_before_any_data_moves(pair, tmp_path):
     """The compiled reads are tried with LIMIT 0 in preflight: an unknown function
     (every engine) and mismatched CASE types (PostgreSQL) are plan problems."""

@@ -7,10 +7,12 @@ import sqlite3
 import pytest
 from pydantic import ValidationError
 
-from ferry.errors import NotSupported, PlanError
+from ferry.catalog.model import DataType, Kind
+from ferry.errors import PlanError
 from ferry.plan.model import ColumnMapping
 from ferry.transform import sqlparts as sp
 from ferry.transform.expressions import transpile
+from ferry.transform.python import load_function, python_column
 
 COLUMNS = ["Id", "FirstName", "last"]
 
@@ -67,6 +69,9 @@ def test_inconsistent_column_mappings_are_refused(fields):
         ColumnMapping(**fields)
 
 
-def test_python_transform_is_not_supported_yet():
-    with pytest.raises(NotSupported, match="python is not supported yet"):
-        ColumnMapping(name="a", python="pkg.mod:fn")
+def test_python_function_is_loaded_at_resolution():
+    f = python_column("base", 2, "os.path:basename", '"path"', DataType(Kind.TEXT), "columns.base")
+    assert f.fn("/a/b.txt") == "b.txt" and f.marker == '/* ferry:python:2 */ ("path")'
+    with pytest.raises(PlanError) as info:
+        load_function("os.path:nothing_here", "columns.x")
+    assert "cannot import os.path:nothing_here" in info.value.problems[0]

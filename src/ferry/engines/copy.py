@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ferry.connectors.base import Connector, KeyRange, Reject, Select
 from ferry.engines.chunks import decode_range, encode_value
+from ferry.engines.functions import apply_functions
 from ferry.engines.keymap import KeyRewriter, clear_chunk
 from ferry.engines.retry import with_retries
 from ferry.errors import RejectError
@@ -130,8 +131,8 @@ class CopyEngine:
             tgt.truncate(table.target)
 
     def _stream(self, src, tgt, table: ResolvedTable, krange: KeyRange, rejects: list[dict]) -> int:
-        if table.remap or table.rewrites:
-            return self._stream_rewritten(src, tgt, table, krange, rejects)
+        if table.remap or table.rewrites or table.functions:
+            return self._stream_in_python(src, tgt, table, krange, rejects)
         binary = native_copy_format(table, src, tgt)
         if binary is not None:
             copied = self._stream_native(src, tgt, table, krange, binary)
@@ -151,14 +152,18 @@ class CopyEngine:
             self.events.emit("RowsCopied", table=table.name, rows=len(batch))
         return written
 
-    def _stream_rewritten(self, src, tgt, table: ResolvedTable, krange: KeyRange, rejects: list[dict]) -> int:
-        """The batch path with keys rewritten (see :mod:`ferry.engines.keymap`);
-        rejects keep the source row (old keys), which verification knows."""
+    def _stream_in_python(self, src, tgt, table: ResolvedTable, krange: KeyRange, rejects: list[dict]) -> int:
+        """The batch path with keys rewritten (see :mod:`ferry.engines.keymap`)
+        and Python functions applied (:mod:`ferry.engines.functions`); rejects
+        keep the source row (old keys), which verification knows."""
         columns = [c.name for c in table.target.columns]
         key_pos = _key_positions(table)
         written = 0
         for batch in src.read(table.read, krange, self.settings.batch_rows):
             rows, sources, missing = self._keys.rewrite(tgt, table, batch)
+            if table.functions:
+                rows, sources, failed = apply_functions(table.functions, [list(r) for r in rows], sources)
+                rows, missing = [tuple(r) for r in rows], missing + failed
             refused = write_isolating(tgt, table.target, columns, rows)
             written += len(rows) - len(refused)
             source_of = dict(zip(map(id, rows), sources))

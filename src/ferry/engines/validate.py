@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from ferry.catalog.model import INTEGER_KINDS
 from ferry.connectors.base import Connector, KeyRange, Select
 from ferry.connectors.canonical import lenient_text
+from ferry.engines.functions import with_functions
 from ferry.transform.mapping import ResolvedTable
 
 FIRST_KEYS = 20
@@ -352,7 +353,7 @@ def verify_tables(source: Connector, target: Connector, work: list[tuple[Resolve
 
     def one(item) -> TableResult:
         table, ranges, rejected = item
-        src, tgt = source.clone(), target.clone()
+        src, tgt = with_functions(source.clone(), table), target.clone()
         try:
             result = verify_table(src, tgt, table, ranges, rejected, options)
         finally:

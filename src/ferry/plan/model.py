@@ -54,8 +54,10 @@ class ColumnMapping(_Strict):
                                                      "transpiled for the source engine")
     default: str | int | float | bool | None = Field(
         None, description="constant value of an added column (no `name`)")
-    python: str | None = Field(None, description="package.module:function applied to each value "
-                                                 "(not supported yet)")
+    python: str | None = Field(None, description="package.module:function applied in Python to each value "
+                                                 "after the SQL transforms (the escape hatch: the table "
+                                                 "takes the row path and is verified in Python on the "
+                                                 "source side; a function that raises rejects the row)")
     value_map: dict[str | int | float | bool, str | int | float | bool | None] | None = Field(
         None, description="replace values: {old: new}; values not listed are kept")
     null_default: str | int | float | bool | None = Field(
@@ -91,11 +93,6 @@ class ColumnMapping(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "ColumnMapping":
-        from ferry.errors import NotSupported
-
-        if self.python is not None:
-            raise NotSupported("python is not supported yet",
-                               "use `expression:` (SQL run inside the source database)")
         if self.timezone is not None:
             _check_zone(self.timezone)
         if self.name is None and self.target is None:

@@ -29,6 +29,7 @@ TRANSFORM_HELP = [
     "#     - {name: price, expression: \"price * 100\"}              portable SQL over source columns",
     "#     - {target: full_name, type: text, expression: \"first || ' ' || last\"}   added column",
     "#     - {target: origin, default: legacy}                     added column, constant",
+    "#     - {name: name, python: \"mymodule:clean\"}               Python function per value (row path, slower)",
     "#     - {name: created, timezone: {from: Europe/Paris}}       naive timestamp -> timestamptz",
     "#     - {name: seen, timezone: {to: Europe/Paris}}            timestamptz -> naive wall-clock time",
     "#     - {name: id, remap: uuid7}                              new keys (uuid4 | uuid7 | sequence); old -> new",

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import fnmatch
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ferry.catalog.casting import CastingRule
 from ferry.catalog.model import Catalog, Column, ForeignKey, Index, Table
 from ferry.catalog.names import shorten_identifier, unique_names
+from ferry.catalog.types import parse_type
 from ferry.connectors.base import Select
-from ferry.errors import PlanError
+from ferry.errors import InputError, PlanError
 from ferry.plan.model import ColumnMapping, Plan, TableMapping
 from ferry.transform.checks import check_compiled, check_mapping
 from ferry.transform.columns import compile_column
 from ferry.transform.expressions import transpile
 from ferry.transform.keymap import Remap, Rewrite, image_select, link_rewrites, make_remap, plan_foreign_keys
 from ferry.transform.lookup import compile_lookup
+from ferry.transform.python import PythonColumn, python_column
 from ferry.transform.sqlparts import literal
 
 
@@ -78,6 +80,7 @@ class ResolvedTable:
             ``shares_target``: another mapping of the plan creates the target
             table (and its keys and indexes).
         notes: sentences for the run summary (e.g. a foreign key not created).
+        functions: the ``python:`` columns (their read expressions marked).
         remap: the key column given new values, or None; rewrites: columns
             rewritten through a parent's key map; references: the plan's
             ``references:`` as ``(target column, source table)``. With a remap
@@ -105,6 +108,7 @@ class ResolvedTable:
     origin: str | None = None
     shares_target: bool = False
     notes: list[str] = field(default_factory=list)
+    functions: list[PythonColumn] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -243,9 +247,42 @@ def _tag_origin(r: ResolvedTable, origin: str, tdial) -> None:
     r.hash_target = Select(r.hash_target.table, r.hash_target.exprs, r.hash_target.key, where)
 
 
+def _python(r: ResolvedTable, position: int, m: ColumnMapping, tname: str) -> None:
+    """Record a ``python:`` column and mark its read expression.
+
+    Raises:
+        PlanError: on a key column, or the function cannot be imported.
+    """
+    if m.name in r.key:
+        raise PlanError("bad python", [f"columns.{tname}.python: key columns cannot be transformed"])
+    expr, dtype = r.read.exprs[position]
+    out = _parsed(m.type, f"columns.{tname}") if m.type else dtype
+    f = python_column(tname, position, m.python, expr, out, f"columns.{tname}")
+    r.read = _with_expr(r.read, position, (f.marker, dtype))         # read as the SQL gives it
+    r.hash_target = _with_expr(r.hash_target, position, (r.hash_target.exprs[position][0], out))
+    r.target.columns[position] = replace(r.target.columns[position], type=out, default=None, identity=False)
+    r.casts[position].type, r.casts[position].rule = str(out), f"python: {m.python} -> {out}"
+    r.functions.append(f)
+    r.transforms.append(f"{tname}: python {m.python}")
+
+
+def _with_expr(select: Select, position: int, expr: tuple) -> Select:
+    exprs = select.exprs[:position] + (expr,) + select.exprs[position + 1:]
+    return Select(select.table, exprs, select.key, select.where)
+
+
+def _parsed(spelling: str, where: str):
+    try:
+        return parse_type(spelling)
+    except InputError as exc:
+        raise PlanError("bad type", [f"{where}.type: {exc.message}"]) from None
+
+
 def _compile(m: ColumnMapping, table: Table, catalog: Catalog, rules, sdial, target_engine: str, where: str):
     if m.lookup is not None:
         return compile_lookup(m, table, catalog, rules, sdial, target_engine, where)
+    if m.python and m.type:   # the function's result type: the SQL part does not cast to it (see _python)
+        m = m.model_copy(update={"type": None, "on_invalid": None})
     return compile_column(m, table, rules, sdial, target_engine, where)
 
 
@@ -257,6 +294,8 @@ def _key_options(r: ResolvedTable, maps: list[ColumnMapping], targets: list[str]
         PlanError: ``remap`` on a column that is not the table's key.
     """
     for position, (m, tname) in enumerate(zip(maps, targets)):
+        if m.python:
+            _python(r, position, m, tname)
         if m.references:
             r.references.append((tname, m.references))
         if not m.remap:

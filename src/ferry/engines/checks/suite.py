@@ -10,6 +10,7 @@ from ferry.engines.checks.aggregates import aggregates
 from ferry.engines.checks.common import sides
 from ferry.engines.checks.quality import foreign_keys, not_null, unique
 from ferry.engines.checks.sample import sample
+from ferry.engines.functions import with_functions
 from ferry.engines.validate import TableResult
 from ferry.errors import FerryError
 from ferry.transform.mapping import ResolvedTable
@@ -77,7 +78,7 @@ def run_per_table(source, target, tables: list[ResolvedTable], names: list[str],
     """:func:`per_table` for every table, ``jobs`` tables at a time."""
 
     def one(table):
-        s, t = source.clone(), target.clone()
+        s, t = with_functions(source.clone(), table), target.clone()
         try:
             return per_table(s, t, table, names, cfg, rejected.get(table.name, set()), source_only)
         finally:

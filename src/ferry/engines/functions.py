@@ -1,0 +1,107 @@
+"""Python functions of a plan at run time (see :mod:`ferry.transform.python`).
+
+Copy: :func:`apply_functions` changes each batch on the row path. Verify: a
+table with Python columns is hashed on the source side by
+:class:`FunctionSource`, which reads the rows (the SQL part still runs in the
+source), applies the functions, and hashes the canonical text of every value
+in Python with the same function the engines' SQL reproduces
+(:mod:`ferry.connectors.canonical`), so the target, hashed inside its own
+database, compares equal value for value.
+"""
+
+from __future__ import annotations
+
+from ferry.connectors.base import Checksum, Connector, KeyRange, Reject, Select
+from ferry.connectors.canonical import lenient_text, row_text, text_hash
+
+READ_ROWS = 10_000
+
+
+def apply_functions(functions: list, rows: list[list], sources: list[tuple]):
+    """``(rows, sources, rejects)``: each function applied in place; a row
+    whose function raised leaves the batch as a reject (``sources`` are the
+    rows as read, kept aligned with ``rows``)."""
+    kept, kept_sources, rejects = [], [], []
+    for row, source in zip(rows, sources):
+        failed = _apply(functions, row)
+        if failed is None:
+            kept.append(row)
+            kept_sources.append(source)
+        else:
+            rejects.append(Reject(source, *failed))
+    return kept, kept_sources, rejects
+
+
+def _apply(functions: list, row: list) -> tuple[str, str] | None:
+    for f in functions:
+        try:
+            row[f.position] = f.fn(row[f.position])
+        except Exception as exc:   # the user's code: any error rejects the row, with its reason
+            return f"python {f.path} raised {type(exc).__name__}: {exc}", f.column
+    return None
+
+
+class FunctionSource:
+    """A source connector whose reads, checksums and row hashes of selects
+    holding Python columns apply the functions (in Python); every other call
+    goes to the wrapped connector."""
+
+    def __init__(self, conn: Connector, functions: list) -> None:
+        self._conn, self._functions = conn, {f.marker: f for f in functions}
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+    def clone(self) -> "FunctionSource":
+        return FunctionSource(self._conn.clone(), list(self._functions.values()))
+
+    def read(self, select: Select, krange: KeyRange, batch_rows: int):
+        """Batches of ``select`` with the functions applied (a raising function
+        leaves its value unchanged: that row then differs, as it was rejected)."""
+        found = [(i, self._functions[e]) for i, (e, _) in enumerate(select.exprs) if e in self._functions]
+        for batch in self._conn.read(select, krange, batch_rows):
+            if found:
+                batch = [_applied(row, found) for row in batch]
+            yield batch
+
+    def checksum(self, select: Select, krange: KeyRange = KeyRange()) -> Checksum:
+        count = total = 0
+        types = self._result_types(select)
+        for batch in self.read(select, krange, READ_ROWS):
+            for row in batch:
+                count, total = count + 1, total + _hash(row, types)
+        return Checksum(count, total)
+
+    def _result_types(self, select: Select) -> list:
+        """The type of each output: a function's result type, else the expression's."""
+        return [self._functions[e].type if e in self._functions else t for e, t in select.exprs]
+
+    def row_hashes(self, select: Select, krange: KeyRange) -> dict[tuple, int]:
+        d = self._conn.dialect
+        keyed = tuple((d.quote(k), select.table.column(k).type) for k in select.key)
+        full = Select(select.table, keyed + select.exprs, select.key, select.where)
+        n, out = len(keyed), {}
+        types = self._result_types(select)
+        for batch in self.read(full, krange, READ_ROWS):
+            for row in batch:
+                out[tuple(row[:n])] = _hash(row[n:], types)
+        return out
+
+
+def _applied(row, found) -> tuple:
+    values = list(row)
+    for i, f in found:
+        try:
+            values[i] = f.fn(values[i])
+        except Exception:   # see read(): the copy rejected this row
+            pass
+    return tuple(values)
+
+
+def _hash(values, types) -> int:
+    return text_hash(row_text(lenient_text(v, t) for v, t in zip(values, types)))
+
+
+def with_functions(conn: Connector, table) -> Connector:
+    """``conn`` wrapped in a :class:`FunctionSource` when ``table`` has Python columns."""
+    return FunctionSource(conn, table.functions) if table.functions else conn
