@@ -73,6 +73,18 @@ class CompiledColumn:
         self.transforms.append(name)
 
 
+def planned_type(spelling: str, where: str) -> DataType:
+    """The neutral type a plan spells (``decimal(20,0)``).
+
+    Raises:
+        PlanError: a spelling ferry does not know, located at ``where``.
+    """
+    try:
+        return parse_type(spelling)
+    except InputError as exc:
+        raise PlanError("bad type", [f"{where}.type: {exc.message}"]) from None
+
+
 def compile_column(m: ColumnMapping, table: Table, rules: list[CastingRule], sdial,
                    target_engine: str, where: str) -> CompiledColumn:
     """Compile ``m`` (a column mapping of ``table``) for the source ``sdial``.
@@ -104,10 +116,7 @@ def compile_column(m: ColumnMapping, table: Table, rules: list[CastingRule], sdi
 
 def _cast(col: Column, table: Table, m: ColumnMapping, rules, sdial, target_engine: str, where: str):
     if m.type:
-        try:
-            parse_type(m.type)
-        except InputError as exc:
-            raise PlanError("bad type", [f"{where}.type: {exc.message}"]) from None
+        planned_type(m.type, where)
         invalid = "null" if m.on_invalid == "null" else "reject"
         own = CastingRule(match="*", column=f"{table.qualified}.{col.name}", to=m.type, invalid=invalid)
         rules = [own, *rules]
@@ -124,10 +133,7 @@ def _cast(col: Column, table: Table, m: ColumnMapping, rules, sdial, target_engi
 def _added(m: ColumnMapping, table: Table, engine: str, where: str) -> CompiledColumn:
     """An added column: a constant ``default`` or an ``expression``."""
     if m.type:
-        try:
-            dtype = parse_type(m.type)
-        except InputError as exc:
-            raise PlanError("bad type", [f"{where}.type: {exc.message}"]) from None
+        dtype = planned_type(m.type, where)
     elif m.expression is not None:
         raise PlanError("missing type", [f"{where}.type: added column {m.target!r} with an expression "
                                          "needs a `type`"])

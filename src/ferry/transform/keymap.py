@@ -51,6 +51,17 @@ class Rewrite:
     keymap: Table
 
 
+def by_source_table(resolved: list, preferred) -> dict:
+    """Source table name (plain and qualified) -> the mapping that stands for
+    it: the first, in plan order, for which ``preferred(mapping)`` is true,
+    else the first (a split source has several mappings)."""
+    out: dict = {}
+    for r in sorted(resolved, key=lambda r: not preferred(r)):   # sorted() is stable: plan order kept
+        out.setdefault(r.source.name, r)
+        out.setdefault(r.source.qualified, r)
+    return out
+
+
 def keymap_table(target: Table, old_type: DataType, kind: str, max_length: int) -> Table:
     """The key map of ``target``: ``old_key`` (primary key), ``new_key`` (unique)."""
     name = shorten_identifier(f"{target.name}_keymap", max_length)
@@ -86,11 +97,8 @@ def link_rewrites(resolved: list) -> None:
     Raises:
         NotSupported: a table references its own remapped key.
     """
-    parents = {}
-    for r in resolved:
-        if r.remap is not None:
-            parents.setdefault(r.source.name, r)
-            parents.setdefault(r.source.qualified, r)
+    parents = {name: r for name, r in by_source_table(resolved, lambda r: r.remap is not None).items()
+               if r.remap is not None}
     for r in resolved:
         for column, ref_table in _references(r, parents):
             parent = parents[ref_table]
@@ -128,10 +136,7 @@ def plan_foreign_keys(resolved: list, tdial) -> None:
         PlanError: a reference names a table the plan does not copy, or one
             without a single-column primary key.
     """
-    holders = {}
-    for r in sorted(resolved, key=lambda r: not r.target.primary_key):
-        holders.setdefault(r.source.name, r)
-        holders.setdefault(r.source.qualified, r)
+    holders = by_source_table(resolved, lambda r: bool(r.target.primary_key))
     problems = []
     for r in resolved:
         for column, ref_table in r.references:

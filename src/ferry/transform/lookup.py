@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from ferry.catalog.casting import cast_column
 from ferry.catalog.model import Catalog, Table
-from ferry.catalog.types import format_type, parse_type
-from ferry.errors import InputError, PlanError
+from ferry.catalog.types import format_type
+from ferry.errors import PlanError
 from ferry.plan.model import ColumnMapping
+from ferry.transform.columns import CompiledColumn, planned_type
 
 
 def compile_lookup(m: ColumnMapping, table: Table, catalog: Catalog, rules, sdial, target_engine: str, where: str):
@@ -31,7 +32,6 @@ def compile_lookup(m: ColumnMapping, table: Table, catalog: Catalog, rules, sdia
         PlanError: unknown lookup table or columns, a key that is not unique,
             a bad ``type``.
     """
-    from ferry.transform.columns import CompiledColumn
 
     spec = m.lookup
     other, column = _lookup_table(spec, table, catalog, where)
@@ -63,8 +63,5 @@ def _lookup_table(spec, table: Table, catalog: Catalog, where: str) -> tuple[Tab
 
 def _type(m: ColumnMapping, col, other: Table, rules, sdial, target_engine: str, where: str):
     if m.type:
-        try:
-            return parse_type(m.type)
-        except InputError as exc:
-            raise PlanError("bad type", [f"{where}.type: {exc.message}"]) from None
+        return planned_type(m.type, where)
     return cast_column(col, other, sdial, target_engine, rules).type

@@ -15,14 +15,14 @@ from dataclasses import dataclass, field, replace
 from ferry.catalog.casting import CastingRule
 from ferry.catalog.model import Catalog, Column, ForeignKey, Index, Table
 from ferry.catalog.names import shorten_identifier, unique_names
-from ferry.catalog.types import parse_type
 from ferry.connectors.base import Select
-from ferry.errors import InputError, PlanError
+from ferry.errors import PlanError
 from ferry.plan.model import ColumnMapping, Plan, TableMapping
 from ferry.transform.checks import check_compiled, check_mapping
-from ferry.transform.columns import compile_column
+from ferry.transform.columns import compile_column, planned_type
 from ferry.transform.expressions import transpile
-from ferry.transform.keymap import Remap, Rewrite, image_select, link_rewrites, make_remap, plan_foreign_keys
+from ferry.transform.keymap import (Remap, Rewrite, by_source_table, image_select, link_rewrites, make_remap,
+                                   plan_foreign_keys)
 from ferry.transform.lookup import compile_lookup
 from ferry.transform.python import PythonColumn, python_column
 from ferry.transform.sqlparts import literal
@@ -232,7 +232,7 @@ def _resolve_table(table: Table, mapping: TableMapping, catalog: Catalog, rules,
     if problems:
         raise PlanError("bad table mapping", problems)
     resolved = _assemble(table, mapping, key, compiled, source_where, renamed, sdial, tdial)
-    _key_options(resolved, [m for m, _ in maps], [t for _, t in compiled], tdial)
+    _column_options(resolved, [m for m, _ in maps], [t for _, t in compiled], tdial)
     if mapping.origin is not None:
         _tag_origin(resolved, mapping.origin, tdial)
     return resolved
@@ -256,7 +256,7 @@ def _python(r: ResolvedTable, position: int, m: ColumnMapping, tname: str) -> No
     if m.name in r.key:
         raise PlanError("bad python", [f"columns.{tname}.python: key columns cannot be transformed"])
     expr, dtype = r.read.exprs[position]
-    out = _parsed(m.type, f"columns.{tname}") if m.type else dtype
+    out = planned_type(m.type, f"columns.{tname}") if m.type else dtype
     f = python_column(tname, position, m.python, expr, out, f"columns.{tname}")
     r.read = _with_expr(r.read, position, (f.marker, dtype))         # read as the SQL gives it
     r.hash_target = _with_expr(r.hash_target, position, (r.hash_target.exprs[position][0], out))
@@ -271,13 +271,6 @@ def _with_expr(select: Select, position: int, expr: tuple) -> Select:
     return Select(select.table, exprs, select.key, select.where)
 
 
-def _parsed(spelling: str, where: str):
-    try:
-        return parse_type(spelling)
-    except InputError as exc:
-        raise PlanError("bad type", [f"{where}.type: {exc.message}"]) from None
-
-
 def _compile(m: ColumnMapping, table: Table, catalog: Catalog, rules, sdial, target_engine: str, where: str):
     if m.lookup is not None:
         return compile_lookup(m, table, catalog, rules, sdial, target_engine, where)
@@ -286,12 +279,12 @@ def _compile(m: ColumnMapping, table: Table, catalog: Catalog, rules, sdial, tar
     return compile_column(m, table, rules, sdial, target_engine, where)
 
 
-def _key_options(r: ResolvedTable, maps: list[ColumnMapping], targets: list[str], tdial) -> None:
-    """Record ``remap:`` and ``references:`` of the column mappings (``maps``,
-    whose target columns are ``targets``).
+def _column_options(r: ResolvedTable, maps: list[ColumnMapping], targets: list[str], tdial) -> None:
+    """Record ``python:``, ``references:`` and ``remap:`` of the column
+    mappings (``maps``, whose target columns are ``targets``).
 
     Raises:
-        PlanError: ``remap`` on a column that is not the table's key.
+        PlanError: ``remap`` or ``python`` on a column that cannot take it.
     """
     for position, (m, tname) in enumerate(zip(maps, targets)):
         if m.python:
@@ -383,10 +376,7 @@ def _link_foreign_keys(resolved: list[ResolvedTable], tdial) -> None:
 
     A parent split into several targets is referenced through the first
     mapping whose primary key carries the referenced columns."""
-    by_source: dict[str, ResolvedTable] = {}
-    for r in sorted(resolved, key=lambda r: not r.target.primary_key):   # stable: plan order
-        by_source.setdefault(r.source.name, r)
-        by_source.setdefault(r.source.qualified, r)
+    by_source = by_source_table(resolved, lambda r: bool(r.target.primary_key))
     for r in resolved:
         kept = []
         for fk in r.target.foreign_keys:
