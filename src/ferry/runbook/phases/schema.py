@@ -35,7 +35,16 @@ class SchemaPhase(Phase):
         return {a.table for a in ctx.journal.actions(ctx.run_id, self.name) if a.status == "done"}
 
     def describe(self, ctx: RunContext) -> list[str]:
-        return [f"create table {t.target.qualified} ({len(t.target.columns)} columns)" for t in ctx.tables]
+        lines = []
+        for t in ctx.tables:
+            if not t.shares_target:
+                lines.append(f"create table {t.target.qualified} ({len(t.target.columns)} columns)")
+            if t.remap:
+                lines.append(f"create table {t.remap.keymap.qualified} (old -> new keys of {t.target.qualified})")
+            if t.remap or t.rewrites:
+                lines.append(f"create view {t.hash_target.table.qualified} ({t.target.qualified} with old keys, "
+                             "for verification)")
+        return lines
 
     def start(self, ctx: RunContext) -> None:
         problems = self.validate(ctx)
