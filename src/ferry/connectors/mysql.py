@@ -30,6 +30,7 @@ import MySQLdb.cursors
 
 from ferry.catalog.model import Catalog, Table
 from ferry.connectors.base import Connector, KeyRange, Select
+from ferry.connectors.mysql_copytext import copy_line_sql
 from ferry.connectors.mysql_dialect import MySQLDialect
 from ferry.connectors.mysql_errors import classify, connect_error
 from ferry.connectors.mysql_insert import insert_statements
@@ -50,6 +51,8 @@ CONNECT_TIMEOUT_S = 10
 # Characters per multi-row INSERT (at most 4 bytes each in utf8mb4), capped
 # further by a quarter of the server's max_allowed_packet.
 MAX_STATEMENT_CHARS = 2 * 1024 * 1024
+# Rows per fetch of server-rendered COPY text lines (one block each).
+COPY_FETCH_ROWS = 2000
 WRITE_SAVEPOINT = "ferry_write"
 
 
@@ -187,6 +190,31 @@ class MySQLConnector(Connector):
                 break
             yield [fix(r) for r in rows] if fix else list(rows)
 
+    def read_copy_text(self, select: Select, krange: KeyRange) -> Iterator[bytes] | None:
+        """PostgreSQL COPY text of ``select`` in ``krange`` (ordered by key),
+        rendered by the server (see :mod:`ferry.connectors.mysql_copytext`),
+        as blocks of whole lines for ``COPY ... FROM STDIN``; None when a
+        column cannot be rendered exactly (read it with :meth:`read`).
+        The same session rules as :meth:`read` apply while it streams."""
+        line = copy_line_sql(select, self.dialect.quote)
+        if line is None:
+            return None
+        return self._copy_text(select, krange, line)
+
+    def _copy_text(self, select: Select, krange: KeyRange, line: str) -> Iterator[bytes]:
+        sql, params = self._select_sql(select, krange, line)
+        cur = self._live().cursor(MySQLdb.cursors.SSCursor)
+        try:
+            if self.read_only:
+                cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+            cur.execute(sql, params or None)
+            while rows := cur.fetchmany(COPY_FETCH_ROWS):
+                yield b"\n".join([r[0] for r in rows]) + b"\n"
+        except MySQLdb.Error as exc:
+            raise classify(exc) from exc
+        finally:
+            self._close_stream(cur)
+
     def _close_stream(self, cur) -> None:
         try:
             cur.close()
@@ -194,12 +222,12 @@ class MySQLConnector(Connector):
         except MySQLdb.Error:
             pass     # the session died; the next call reports it
 
-    def _select_sql(self, select: Select, krange: KeyRange) -> tuple[str, list]:
+    def _select_sql(self, select: Select, krange: KeyRange, cols: str | None = None) -> tuple[str, list]:
         d = self.dialect
         pred, params = d.range_predicate(select.key, krange)
         if select.where:
             pred = f"({pred}) AND ({select.where})"
-        cols = ", ".join(d.source_expr(select.table, e) for e, _ in select.exprs)
+        cols = cols or ", ".join(d.source_expr(select.table, e) for e, _ in select.exprs)
         sql = f"SELECT {cols} FROM {d.qualify(select.table)} WHERE {pred}"
         if select.key:
             sql += " ORDER BY " + ", ".join(d.quote(k) for k in select.key)
