@@ -216,3 +216,27 @@ def test_columns_not_rendered_exactly_take_the_row_path(mysql_url, ddl, target):
         assert copy_line_sql(expr, source.dialect.quote) is None
     finally:
         source.close()
+
+
+def test_a_line_longer_than_max_allowed_packet_takes_the_row_path(mysql_url, pg_url, tmp_path, monkeypatch):
+    """The server returns NULL for a result beyond ``max_allowed_packet`` (a
+    BLOB's hex is twice its size): that chunk is copied row by row, unchanged.
+    (Verification is off: the source's checksum SQL meets the same limit.)"""
+    monkeypatch.chdir(tmp_path)
+    _create(mysql_url, "big", [("id", "INT PRIMARY KEY", None), ("b", "LONGBLOB", None)],
+            [(1, b"\x00small\\"), (2, None)])
+    conn = _raw(mysql_url)
+    cur = conn.cursor()
+    cur.execute("SELECT @@max_allowed_packet")
+    size = cur.fetchone()[0] // 2 + 1
+    cur.execute("UPDATE big SET b = CONCAT(REPEAT('\\\\', %s), 0x00ff) WHERE id = 2", (size,))
+    conn.close()
+    assert _rendered(mysql_url, pg_url) == [True]
+    summary = api.run(api.plan_from_urls(mysql_url, pg_url, jobs=1, verify=False))
+    assert [(t.rows, t.rejects) for t in summary.tables] == [(2, 0)]
+    target = open_connector(pg_url, read_only=True)
+    try:
+        got = target.query("SELECT id, length(b), substr(b, 1, 2), substr(b, length(b) - 1) FROM big ORDER BY id")
+    finally:
+        target.close()
+    assert got == [(1, 7, b"\x00s", b"l\\"), (2, size + 2, b"\\\\", b"\x00\xff")]

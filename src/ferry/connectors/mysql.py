@@ -195,7 +195,13 @@ class MySQLConnector(Connector):
         rendered by the server (see :mod:`ferry.connectors.mysql_copytext`),
         as blocks of whole lines for ``COPY ... FROM STDIN``; None when a
         column cannot be rendered exactly (read it with :meth:`read`).
-        The same session rules as :meth:`read` apply while it streams."""
+        The same session rules as :meth:`read` apply while it streams.
+
+        Raises:
+            RejectError: a row's line is longer than the server's
+                ``max_allowed_packet`` (the server returns NULL): read the
+                chunk with :meth:`read`.
+        """
         line = copy_line_sql(select, self.dialect.quote)
         if line is None:
             return None
@@ -209,7 +215,11 @@ class MySQLConnector(Connector):
                 cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
             cur.execute(sql, params or None)
             while rows := cur.fetchmany(COPY_FETCH_ROWS):
-                yield b"\n".join([r[0] for r in rows]) + b"\n"
+                lines = [r[0] for r in rows]
+                if None in lines:
+                    raise RejectError("the server could not render a row as COPY text (longer than "
+                                      "max_allowed_packet)", "the chunk is copied row by row")
+                yield b"\n".join(lines) + b"\n"
         except MySQLdb.Error as exc:
             raise classify(exc) from exc
         finally:

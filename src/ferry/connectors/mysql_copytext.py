@@ -46,6 +46,7 @@ from ferry.connectors.mysql_dialect import sql_string
 from ferry.connectors.mysql_introspect import GEOMETRY
 
 NULL = sql_string("\\N")
+TAB = sql_string("\t")
 _TEXT_BASES = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "json", "enum"}
 _BINARY_BASES = {"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"}
 _INTEGER_KINDS = (Kind.SMALLINT, Kind.INTEGER, Kind.BIGINT)
@@ -64,11 +65,11 @@ def _text(x: str) -> str:
 
 
 def _boolean(x: str) -> str:
-    return f"CASE WHEN {x} IS NULL THEN NULL WHEN {x} <> 0 THEN 't' ELSE 'f' END"
+    return f"CASE WHEN {x} <> 0 THEN 't' ELSE 'f' END"
 
 
 def _not_zero_date(x: str, text: str) -> str:
-    return f"CASE WHEN YEAR({x}) = 0 OR MONTH({x}) = 0 OR DAYOFMONTH({x}) = 0 THEN NULL ELSE {text} END"
+    return f"CASE WHEN YEAR({x}) = 0 OR MONTH({x}) = 0 OR DAYOFMONTH({x}) = 0 THEN {NULL} ELSE {text} END"
 
 
 def _time_of_day(x: str) -> str:
@@ -81,7 +82,7 @@ def _set_array(x: str) -> str:
     """``'a,b'`` -> ``{"a","b"}`` (array-literal quoting, then COPY escapes)."""
     quoted = f"REPLACE(REPLACE(CONVERT({x} USING utf8mb4), '\\\\', '\\\\\\\\'), '\"', '\\\\\"')"
     literal = f"CONCAT('{{\"', REPLACE({quoted}, ',', '\",\"'), '\"}}')"
-    return f"CASE WHEN {x} IS NULL THEN NULL WHEN {x} + 0 = 0 THEN '{{}}' ELSE {escaped(literal)} END"
+    return f"CASE WHEN {x} + 0 = 0 THEN '{{}}' ELSE {escaped(literal)} END"
 
 
 def _bytea(x: str) -> str:
@@ -89,7 +90,7 @@ def _bytea(x: str) -> str:
 
 
 Render = Callable[[str], str]
-_PLAIN: Render = lambda x: x  # noqa: E731  (CONCAT_WS prints numbers as the text protocol does)
+_PLAIN: Render = lambda x: x  # noqa: E731  (CONCAT prints numbers as the text protocol does)
 _CAST_CHAR: Render = lambda x: f"CAST({x} AS CHAR)"  # noqa: E731
 
 
@@ -103,9 +104,10 @@ def _renderer(source: DataType, target: Kind) -> Render | None:
         if target in _INTEGER_KINDS or target == Kind.DECIMAL:
             return _PLAIN
         return _boolean if target == Kind.BOOLEAN and base == "tinyint" else None
-    if base == "bit":
-        return {Kind.BOOLEAN: _boolean, Kind.BYTES: lambda x: _bytea(f"CAST({x} AS BINARY)")}.get(target) \
-            if target == kind else None
+    if base == "bit":  # bit(1) is a BOOLEAN, bit(n > 1) BYTES (read as its bytes)
+        if target != kind:
+            return None
+        return _boolean if kind == Kind.BOOLEAN else lambda x: _bytea(f"CAST({x} AS BINARY)")
     return _SIMPLE.get((kind, target)) if _base_fits(kind, base) else None
 
 
@@ -132,7 +134,7 @@ _SIMPLE: dict[tuple[Kind, Kind], Render] = {
     (Kind.DATE, Kind.DATE): lambda x: _not_zero_date(x, _CAST_CHAR(x)),
     (Kind.TIMESTAMP, Kind.TIMESTAMP): lambda x: _not_zero_date(x, _CAST_CHAR(x)),
     (Kind.TIMESTAMPTZ, Kind.TIMESTAMPTZ): lambda x: _not_zero_date(x, f"CONCAT({_CAST_CHAR(x)}, '+00')"),
-    (Kind.TIME, Kind.TIME): lambda x: _time_of_day(x),
+    (Kind.TIME, Kind.TIME): _time_of_day,
     (Kind.YEAR, Kind.SMALLINT): lambda x: f"{x} + 0",
     (Kind.YEAR, Kind.INTEGER): lambda x: f"{x} + 0",
 }
@@ -149,8 +151,8 @@ def _column_sql(select: Select, expr: str, target: DataType, quote: Callable[[st
         render = _renderer(column.type, target.kind)
         if render is None:
             return None
-        field = render(q)
-        return field if wrapper is None else f"CASE WHEN {wrapper} THEN NULL ELSE {field} END"
+        field = f"CASE WHEN {q} IS NULL THEN {NULL} ELSE {render(q)} END"
+        return field if wrapper is None else f"CASE WHEN {wrapper} THEN {NULL} ELSE {field} END"
     return None
 
 
@@ -165,6 +167,12 @@ def copy_line_sql(select: Select, quote: Callable[[str], str]) -> str | None:
     """The SQL of one COPY text line (as a binary string, no newline) for
     each row of ``select``, or None when a column cannot be rendered exactly.
 
+    A NULL value is written as ``\\N`` by the field itself, so the line is
+    NULL only when the server could not render a field: ``CONCAT``,
+    ``REPLACE`` and ``HEX`` return NULL (with a warning) for a result longer
+    than ``max_allowed_packet``
+    (https://mariadb.com/kb/en/concat/). The reader must then take the row path.
+
     Args:
         select: the table's read (``exprs`` types are the target's).
         quote: the dialect's identifier quoting.
@@ -174,7 +182,7 @@ def copy_line_sql(select: Select, quote: Callable[[str], str]) -> str | None:
         field = _column_sql(select, expr, dtype, quote)
         if field is None:
             return None
-        fields.append(f"COALESCE({field}, {NULL})")
+        fields.append(field)
     if not fields:
         return None
-    return f"CAST(CONCAT_WS({sql_string(chr(9))}, {', '.join(fields)}) AS BINARY)"
+    return f"CAST(CONCAT({f', {TAB}, '.join(fields)}) AS BINARY)"
