@@ -48,8 +48,8 @@ COLUMNS = [  # name, MariaDB type, neutral type on the PostgreSQL target
     ("ts", "TIMESTAMP(6) NULL", DataType(Kind.TIMESTAMPTZ, precision=6)),
     ("yr", "YEAR", DataType(Kind.SMALLINT)),
     ("doc", "JSON", DataType(Kind.JSON)),
-    ("rating", "ENUM('G','PG','it''s')", DataType(Kind.ENUM, values=("G", "PG", "it's"))),
-    ("feats", "SET('a','b c','d\"e')", DataType(Kind.SET, values=("a", "b c", 'd"e'))),
+    ("rating", "ENUM('G','PG','it''s','x\\\\y')", DataType(Kind.ENUM, values=("G", "PG", "it's", "x\\y"))),
+    ("feats", "SET('a','b c','d\"e','f\\\\g')", DataType(Kind.SET, values=("a", "b c", 'd"e', "f\\g"))),
     ("b9", "BIT(9)", DataType(Kind.BYTES)),
 ]
 NAMES = [c[0] for c in COLUMNS]
@@ -74,7 +74,7 @@ ROWS = [
      0, '{"k": "caf\u00e9 \U0001F600"}', "G", "a", 1),
     (6, 0, 0, 2, 2, 2, 2, "123.456", 123456789012345678.0, 16777217.0, "x", "\\.", "\\.\n\\.",
      "\\", b"x", b"y", "2020-05-17", "13:00:00", "2020-05-17 10:00:00.000100", "2020-05-17 10:00:00",
-     1999, "{}", "PG", "d\"e", 2),
+     1999, "{}", "x\\y", "d\"e,f\\g", 2),
     (7, 1, 1, 3, 3, 3, 3, "1", -0.0, 1.5e-7, "t", "f", "", "", b"\x00", b"\x00\x00\x01", "2020-01-01",
      "23:59:59.999999", "2020-01-01 00:00:00", "2020-01-01 00:00:00", 2001, "null", "G", "a,b c", 0),
 ]
@@ -157,6 +157,7 @@ def test_tricky_values_arrive_unchanged(mysql_url, pg_url, tmp_path, monkeypatch
     assert got[2]["d"] == 5e-324 and got[1]["d"] == 1.7976931348623157e308 and got[6]["f"] == 16777216.0
     assert got[4]["flag"] is True and got[2]["b1"] is False and got[1]["b9"] == b"\x01\xff"
     assert got[1]["feats"] == ["a", "b c", 'd"e'] and got[2]["feats"] == []
+    assert got[6]["rating"] == "x\\y" and got[6]["feats"] == ['d"e', "f\\g"]
     assert got[1]["ts"] == dt.datetime(2038, 1, 19, 3, 14, 7, 999999, tzinfo=dt.timezone.utc)
     assert got[4]["at"] == dt.datetime(9999, 12, 31, 23, 59, 59, 999999)
     assert got[4]["name"] == "emoji \U0001F600" and got[6]["body"] == "\\.\n\\."
