@@ -283,6 +283,29 @@ def test_tinyint1_outside_boolean_rejected_by_default(tmp_path, monkeypatch, mys
     assert_verify_ok(*urls, rejects={"flags": 2})
 
 
+def test_mariadb_rows_postgresql_refuses_are_isolated(tmp_path, monkeypatch, mysql_url, pg_url):
+    """MariaDB renders the chunks as COPY text; PostgreSQL's existing, narrower
+    table refuses long names and n > 32767, so those chunks fall back to the
+    row path, which isolates exactly the refused rows (several chunks, 2 jobs)."""
+    monkeypatch.chdir(tmp_path)
+    g.execute(mysql_url, "CREATE TABLE readings (id int PRIMARY KEY, name varchar(40) NOT NULL, n int)",
+              "INSERT INTO readings SELECT seq, REPEAT('x', 3 + seq % 5), seq * 100 FROM seq_1_to_400")
+    g.execute(pg_url, "CREATE TABLE readings (id int NOT NULL, name varchar(6) NOT NULL, n smallint)")
+    refused = {i for i in range(1, 401) if 3 + i % 5 > 6 or i * 100 > 32767}
+    urls = ("--source", mysql_url, "--target", pg_url)
+    result = g.cli("run", *urls, "--if-exists", "truncate", "--chunk-rows", "50",
+                   "--max-rejects", str(len(refused)))
+    assert result.exit_code == 0, result.output
+    journal = g.journal_file(tmp_path)
+    got = {r["key"][0]: r for r in rejects_in(journal, "readings")}
+    assert set(got) == refused
+    assert all(r["column"] in ("name", "n") for r in got.values())
+    assert g.query(pg_url, "SELECT count(*), sum(id) FROM readings") == [
+        (400 - len(refused), sum(set(range(1, 401)) - refused))]
+    assert_accounted(mysql_url, pg_url, "readings", "readings", journal)
+    assert_verify_ok(*urls, rejects={"readings": len(refused)})
+
+
 BUG_REJECT_VALUE_AS_TARGET_TYPE = (
     "a row rejected by a casting rule's predicate is read with the target-typed expressions "
     "(engines/copy.py CopyEngine._filtered_rejects uses table.read), so the MySQL reader turns "

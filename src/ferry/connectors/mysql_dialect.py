@@ -67,7 +67,8 @@ class MySQLDialect(Dialect):
         if kind == Kind.BOOLEAN:
             return f"CASE WHEN {expr} IS NULL THEN NULL WHEN {expr} <> 0 THEN '1' ELSE '0' END"
         if kind in (Kind.SMALLINT, Kind.INTEGER, Kind.BIGINT, Kind.YEAR):
-            return f"CAST({expr} + 0 AS CHAR)" if kind == Kind.YEAR else f"CAST({expr} AS CHAR)"
+            # + 0: a YEAR read as an integer prints 0 as '0000', ZEROFILL pads
+            return f"CAST({expr} + 0 AS CHAR)"
         if kind == Kind.DECIMAL:
             return norm.decimal_text(self._decimal_cast(expr, dtype))
         if kind == Kind.DOUBLE:

@@ -138,6 +138,10 @@ class CopyEngine:
             copied = self._stream_native(src, tgt, table, krange, binary)
             if copied is not None:
                 return copied
+        if hasattr(src, "read_copy_text") and tgt.dialect.name == "postgresql":
+            copied = self._stream_text(src, tgt, table, krange)
+            if copied is not None:
+                return copied
         if hasattr(tgt, "write_stream"):
             streamed = self._stream_whole(src, tgt, table, krange)
             if streamed is not None:
@@ -190,6 +194,23 @@ class CopyEngine:
         except (RejectError, UnicodeEncodeError):
             tgt.rollback_to("ferry_chunk")
             return None
+
+    def _stream_text(self, src, tgt, table: ResolvedTable, krange: KeyRange) -> int | None:
+        """MySQL -> PostgreSQL: COPY text lines rendered by the source server
+        written as blocks (no row passes through Python). None when a column
+        cannot be rendered exactly or the target refused data (the chunk is
+        rolled back): the caller then takes the row path."""
+        blocks = src.read_copy_text(table.read, krange)
+        if blocks is None:
+            return None
+        tgt.savepoint("ferry_text")
+        try:
+            count = tgt.write_copy(table.target, [c.name for c in table.target.columns], blocks)
+        except RejectError:
+            tgt.rollback_to("ferry_text")
+            return None
+        self.events.emit("RowsCopied", table=table.name, rows=count)
+        return count
 
     def _stream_native(self, src, tgt, table: ResolvedTable, krange: KeyRange, binary: bool) -> int | None:
         """PostgreSQL -> PostgreSQL: stream COPY TO STDOUT into COPY FROM STDIN
