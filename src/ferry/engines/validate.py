@@ -181,8 +181,16 @@ def _count(source, target, table: ResolvedTable, result: TableResult) -> None:
 def _key_bounds(source, target, table: ResolvedTable):
     if len(table.key) != 1:
         return None, None
-    return (tuple(source.key_bounds(table.source, table.key)),
-            tuple(target.key_bounds(table.target, table.hash_target.key)))
+    return _first_last(source, table.read), _first_last(target, table.hash_target)
+
+
+def _first_last(conn: Connector, select: Select) -> tuple:
+    """``(first, last)`` key of ``select.table`` in key order (``ORDER BY ... LIMIT 1``
+    both ways: any ordered type, e.g. PostgreSQL's uuid, which has no MIN/MAX)."""
+    d = conn.dialect
+    col, table = d.quote(select.key[0]), d.qualify(select.table)
+    ends = [conn.query(f"SELECT {col} FROM {table} ORDER BY {col} {way} LIMIT 1") for way in ("ASC", "DESC")]
+    return tuple(rows[0][0] if rows else None for rows in ends)
 
 
 def _compare_whole(source, target, table, result: TableResult) -> None:
