@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from ferry.catalog.model import DataType, Kind
 from ferry.connectors.base import ORDERED_GROUP_ROWS
+from ferry.connectors.canonical import JSON_MAX_EXPONENT
 
 # exponents have at least two digits: e+20 -> e20, e-07 -> e-7, e+06 -> e6
 _EXP_FIX = "replace(replace(replace({t}, 'e+0', 'e'), 'e+', 'e'), 'e-0', 'e-')"
@@ -162,7 +163,24 @@ def _json_level(v: str, tag: str, levels: int) -> str:
     arr = (f"(SELECT '[' || COALESCE(string_agg({element}, ',' ORDER BY {a}.i), '') || ']' "
            f"FROM jsonb_array_elements({v}) WITH ORDINALITY {a}(value, i))")
     return (f"CASE jsonb_typeof({v}) WHEN 'object' THEN {obj} WHEN 'array' THEN {arr} "
-            f"WHEN 'number' THEN trim_scale({v}::numeric)::text ELSE {v}::text END")
+            f"WHEN 'number' THEN {json_number(f'{v}::numeric')} ELSE {v}::text END")
+
+
+def json_number(x: str) -> str:
+    """SQL (text) of the numeric ``x`` as a canonical JSON number: a trimmed
+    plain decimal while its decimal exponent is within +-JSON_MAX_EXPONENT,
+    else mantissa (at least one fractional digit) ``E`` exponent, as
+    :func:`ferry.connectors.canonical.canonical_json` and MariaDB write it."""
+    t = f"trim_scale(abs({x}))::text"
+    digits = f"rtrim(ltrim(replace({t}, '.', ''), '0'), '0')"
+    frac = f"split_part({t}, '.', 2)"
+    exponent = (f"CASE WHEN abs({x}) >= 1 THEN length(split_part({t}, '.', 1)) - 1 "
+                f"ELSE length(ltrim({frac}, '0')) - length({frac}) - 1 END")
+    sci = (f"CASE WHEN {x} < 0 THEN '-' ELSE '' END || left({digits}, 1) || '.' || "
+           f"COALESCE(NULLIF(substr({digits}, 2), ''), '0') || 'E' || ({exponent})::text")
+    big, small = f"1e{JSON_MAX_EXPONENT + 1}", f"1e-{JSON_MAX_EXPONENT}"
+    return (f"CASE WHEN {x} <> 0 AND (abs({x}) >= {big} OR abs({x}) < {small}) THEN {sci} "
+            f"ELSE trim_scale({x})::text END")
 
 
 def json_tree(e: str, tag: str = "ferry_t") -> str:
@@ -181,7 +199,7 @@ def json_tree(e: str, tag: str = "ferry_t") -> str:
     tokens = (
         f"SELECT CASE WHEN {container} THEN {n}.path || '0'::text ELSE {n}.path END AS path, "
         f"{n}.pre || CASE jsonb_typeof({n}.v) WHEN 'object' THEN '{{' WHEN 'array' THEN '[' "
-        f"WHEN 'number' THEN trim_scale({n}.v::numeric)::text ELSE {n}.v::text END AS tok FROM {n} "
+        f"WHEN 'number' THEN {json_number(f'{n}.v::numeric')} ELSE {n}.v::text END AS tok FROM {n} "
         f"UNION ALL SELECT {n}.path || '2'::text, CASE jsonb_typeof({n}.v) WHEN 'object' THEN '}}' "
         f"ELSE ']' END FROM {n} WHERE {container}")
     return (

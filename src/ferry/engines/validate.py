@@ -11,7 +11,9 @@ counts (the chunks cover the table) unless casting checks filter the source
 read, when the source is counted apart.
 
 A chunk whose checksums differ is split into ``factor`` sub-ranges by
-key (integer keys by value, other keys by keyset sampling inside the range),
+key (integer keys by value; text, UUID and composite keys at boundary keys
+fetched inside the range, every N-th key in key order on the side holding
+more rows, so each split narrows by ``factor`` as integer splits do),
 each sub-range is checksummed again, and only the differing ones are split
 further, until a segment holds at most ``threshold`` rows on both sides. There
 the row hashes of both sides (key -> 60-bit hash) are downloaded and compared:
