@@ -90,3 +90,21 @@ def test_pg_raw_over_different_column_types_goes_on_with_pg_hash(pg_url, pg_url2
     g.execute(pg_url2, "UPDATE t SET v = 0 WHERE id = 4000")
     one = _verify(pg_url, pg_url2, "t")
     assert (one.modified, one.missing_count, one.extra_count) == ([(4000,)], 0, 0)
+
+
+def test_json_hashed_as_stored_text_first_canonical_where_texts_differ(pg_url, mysql_url, tmp_path):
+    """PostgreSQL json -> MariaDB: the copy keeps the JSON texts, so the chunk
+    sums over stored text match; a document rewritten with other spacing and
+    key order is equal in canonical JSON (not reported), a changed value is."""
+    fill = ("INSERT INTO j SELECT i, json_build_object('a', i, 'b', 'x' || i, 'c', i / 8.0) "
+            "FROM generate_series(1, 5000) AS i")
+    g.execute(pg_url, "CREATE TABLE j (id integer PRIMARY KEY, doc json)", fill)
+    plan = api.plan_from_urls(pg_url, mysql_url).model_copy(update={"state": str(tmp_path / "state.db")})
+    api.run(plan)
+    assert _verify(pg_url, mysql_url, "j").ok
+    g.execute(mysql_url, """UPDATE j SET doc = '{"c":0.625,  "b" : "x5", "a":5}' WHERE id = 5""",
+              """UPDATE j SET doc = '{"a": 6, "b": "x6", "c": 0.76}' WHERE id = 6""")
+    r = _verify(pg_url, mysql_url, "j")
+    assert (r.modified, r.missing_count, r.extra_count) == ([(6,)], 0, 0)
+    # 2 halves over stored text (the second matches: no canonical pass), then 16 parts of the first
+    assert (r.checksum_queries, r.leaves) == (18, 1)

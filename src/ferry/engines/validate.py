@@ -34,7 +34,7 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ferry.catalog.model import INTEGER_KINDS
+from ferry.catalog.model import INTEGER_KINDS, DataType, Kind
 from ferry.connectors.base import ORDERED_MD5, PG_HASH, PG_RAW, SUM_MD5, Connector, Dialect, KeyRange, Select
 from ferry.connectors.canonical import lenient_text
 from ferry.transform.mapping import ResolvedTable
@@ -175,6 +175,15 @@ def checksum_mode(source: Dialect, target: Dialect, table: ResolvedTable) -> str
     return ORDERED_MD5 if integer and ORDERED_MD5 in shared else SUM_MD5
 
 
+def json_as_text(select: Select) -> Select:
+    """``select`` with its JSON values hashed as their stored text (a JSON
+    document copied as text is equal on both sides without the costly
+    canonical rendering; canonical JSON is computed only when such sums
+    differ)."""
+    exprs = tuple((e, DataType(Kind.TEXT) if t.kind == Kind.JSON else t) for e, t in select.exprs)
+    return select if exprs == select.exprs else Select(select.table, exprs, select.key, select.where)
+
+
 def _count(source, target, table: ResolvedTable, result: TableResult) -> None:
     result.source_rows = source.count(table.source, where=table.source_where)
     result.target_rows = target.count(table.target)
@@ -215,34 +224,40 @@ class _Bisector:
         self.integer_key = len(table.key) == 1 and column.type.kind in INTEGER_KINDS
         self.pool = ThreadPoolExecutor(max_workers=1)   # the source side runs beside the target's
         self.mode = checksum_mode(source.dialect, target.dialect, table)
+        self.canonical = (table.read, table.hash_target)
+        self.hashed = self.canonical if self.mode == PG_RAW else tuple(json_as_text(x) for x in self.canonical)
 
-    def both(self, method: str, krange: KeyRange, *args) -> tuple:
-        """``(source result, target result)`` of connector ``method`` on ``krange``,
-        the two queries running at the same time."""
-        pending = self.pool.submit(getattr(self.source, method), self.table.read, krange, *args)
+    def both(self, method: str, krange: KeyRange, *args, selects: tuple | None = None) -> tuple:
+        """``(source result, target result)`` of connector ``method`` on ``krange``
+        over ``selects`` (default: the canonical pair), the two queries running
+        at the same time."""
+        read, hash_target = selects or self.canonical
+        pending = self.pool.submit(getattr(self.source, method), read, krange, *args)
         try:
-            tgt = getattr(self.target, method)(self.table.hash_target, krange, *args)
+            tgt = getattr(self.target, method)(hash_target, krange, *args)
         finally:
             src = pending.result()
         return src, tgt
 
     def checksums(self, krange: KeyRange, mode: str) -> tuple:
         """Both sides' checksums of ``krange`` (again as ``md5-sum`` when one is inexact)."""
-        src, tgt = self.both("checksum", krange, mode)
+        src, tgt = self.both("checksum", krange, mode, selects=self.hashed)
         self.result.checksum_queries += 1
         if not (src.exact and tgt.exact):
-            src, tgt = self.both("checksum", krange, SUM_MD5)
+            src, tgt = self.both("checksum", krange, SUM_MD5, selects=self.hashed)
             self.result.checksum_queries += 1
         return src, tgt
 
     def settle(self, differing: list, matched: bool) -> None:
-        """Search the chunks whose first checksums differ. ``pg-raw`` sums are
-        equal only when both sides hash alike (the same column types): when no
-        chunk matched they are checked again with ``pg-hash`` (canonical
-        texts) and the search goes on with it."""
-        if self.mode == PG_RAW and not matched:
-            self.mode = PG_HASH
-            again = [(k, *self.checksums(k, PG_HASH)) for k, _, _ in differing]
+        """Search the chunks whose first checksums differ. ``pg-raw`` sums, and
+        sums over JSON as stored text, are equal only when both sides store
+        alike (the same column types, JSON copied as text): when no chunk
+        matched they are checked again over canonical texts (``pg-hash``
+        for ``pg-raw``) and the search goes on with those."""
+        if not matched and (self.mode == PG_RAW or self.hashed != self.canonical):
+            self.mode = PG_HASH if self.mode == PG_RAW else self.mode
+            self.hashed = self.canonical
+            again = [(k, *self.checksums(k, self.mode)) for k, _, _ in differing]
             differing = [(k, src, tgt) for k, src, tgt in again if not src.matches(tgt)]
         for krange, src, tgt in differing:
             self.descend(krange, 0, src, tgt)
