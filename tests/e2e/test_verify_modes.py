@@ -108,3 +108,21 @@ def test_json_hashed_as_stored_text_first_canonical_where_texts_differ(pg_url, m
     assert (r.modified, r.missing_count, r.extra_count) == ([(6,)], 0, 0)
     # 2 halves over stored text (the second matches: no canonical pass), then 16 parts of the first
     assert (r.checksum_queries, r.leaves) == (18, 1)
+
+
+def test_pg_raw_hashes_unhashable_and_extension_types_as_text(pg_url, pg_url2, tmp_path):
+    """money and tsvector have no hash function, citext hashes case-insensitively:
+    ``pg-raw`` hashes them as text, so the copy verifies and a change of case
+    in a citext value is found."""
+    ddl = ("CREATE EXTENSION IF NOT EXISTS citext", "CREATE TYPE mood AS ENUM ('ok', 'sad')",
+           "CREATE TABLE x (id integer PRIMARY KEY, m money, tv tsvector, ci citext, iv interval, "
+           "md mood, f real)")
+    g.execute(pg_url, *ddl, "INSERT INTO x SELECT i, i / 4.0, to_tsvector('simple', 'w' || i), 'Ci' || i, "
+                            "i * interval '1 hour', 'ok', i / 3.0 FROM generate_series(1, 3000) AS i")
+    g.execute(pg_url2, *ddl[:2])
+    plan = api.plan_from_urls(pg_url, pg_url2).model_copy(update={"state": str(tmp_path / "state.db")})
+    api.run(plan)
+    assert _verify(pg_url, pg_url2, "x").ok
+    g.execute(pg_url2, "UPDATE x SET ci = 'ci7' WHERE id = 7")
+    r = _verify(pg_url, pg_url2, "x")
+    assert (r.modified, r.missing_count, r.extra_count) == ([(7,)], 0, 0)

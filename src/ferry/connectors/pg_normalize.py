@@ -254,6 +254,19 @@ _RAW_HASHABLE = {Kind.SMALLINT, Kind.INTEGER, Kind.BIGINT, Kind.BOOLEAN, Kind.DE
                  Kind.TIMESTAMPTZ, Kind.UUID}
 
 
+# text kinds come from unknown and extension types too (tsvector has no hash
+# function, citext hashes case-insensitively), decimal from money (no hash
+# function): for these kinds only the built-in spellings go raw
+_RAW_NATIVE = {Kind.CHAR: ("character", "char", "bpchar"), Kind.VARCHAR: ("character varying", "varchar"),
+               Kind.TEXT: ("text",), Kind.DECIMAL: ("numeric", "decimal")}
+
+
+def _raw_hashable(t: DataType) -> bool:
+    if t.kind not in _RAW_HASHABLE:
+        return False
+    return t.kind not in _RAW_NATIVE or t.native.split("(")[0] in _RAW_NATIVE[t.kind]
+
+
 def raw_checksum(table: str, fields: list[tuple[str, DataType, bool]], where: str) -> str:
     """``SELECT count, sum`` of the ``pg-raw`` segment checksum:
     ``hash_record_extended`` (PostgreSQL 14+, each field by its type's own
@@ -264,7 +277,7 @@ def raw_checksum(table: str, fields: list[tuple[str, DataType, bool]], where: st
             is not a plain column, or of a kind outside ``_RAW_HASHABLE``, is
             hashed as its text.
     """
-    items = [e if plain and t.kind in _RAW_HASHABLE else f"({e})::text" for e, t, plain in fields]
+    items = [e if plain and _raw_hashable(t) else f"({e})::text" for e, t, plain in fields]
     record = f"hash_record_extended(ROW({', '.join(items)}), 0)" if items else "0"
     return f"SELECT COUNT(*), COALESCE(SUM({record}), 0) FROM {table} WHERE {where}"
 
