@@ -134,7 +134,8 @@ def run(plan_file, source, target, tables, exclude, jobs, chunk_rows, batch_rows
 
 @main.command()
 @url_options
-@click.option("--json", "as_json", is_flag=True, help="print the results as JSON")
+@click.option("--json", "as_json", is_flag=True, help="print the reconciliation report as one JSON document "
+              "(what --report x.json writes)")
 @click.option("--checks", "check_names", help="checks to run, comma separated: counts, checksum, sample, "
               "aggregates, not_null, unique, foreign_keys, sql (default: the plan's, else counts,checksum)")
 @click.option("--source-only", is_flag=True, help="run not_null, unique, foreign_keys on the source only")
@@ -156,7 +157,7 @@ def verify(plan_file, source, target, tables, exclude, as_json, check_names, sou
     if report_path:
         reconciliation.write(report_path, results, plan)
     if as_json:
-        out.print_json(json.dumps([r.__dict__ | {"ok": r.ok} for r in results], default=str))
+        click.echo(reconciliation.to_json(results, plan))
     else:
         from ferry.report import summary as report
 

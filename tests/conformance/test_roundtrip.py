@@ -42,6 +42,9 @@ ROWS = [
     (3, None, None, None, None, None, None, None, None, None, None, None),
     (4, True, 32767, 9223372036854775807, Decimal("123456789.125"), -1.5e-7, "unicod\u00e9 \u20ac",
      "emoji \U0001F600", b"abc", dt.date(9999, 12, 31), dt.datetime(2000, 6, 15, 12, 30, 0, 500000), "[]"),
+    # JSON numbers beyond 1e+-40 keep an exponent (MariaDB's form); within, plain
+    (5, None, None, None, None, None, None, None, None, None, None,
+     '{"big": 1e100, "tiny": [-2.50e-45, 1e-40], "edge": 1e40, "long": 123456789012345678901234567890123456789012.5}'),
 ]
 
 ENGINES = {"postgresql": ("pg_url", 2), "mysql": ("mysql_url", 3), "sqlite": ("sqlite_url", 4)}

@@ -406,7 +406,9 @@ def test_run_verify_and_find_differences(chinook):
 
     verify = ferry("verify", chinook["plan"], "--json")
     assert verify.exit_code == 0, verify.output
-    results = {r["table"]: r for r in json.loads(verify.stdout)}
+    document = json.loads(verify.stdout)
+    assert document["status"] == "Pass" and document["checks_run"] == ["counts", "checksum"]
+    results = {r["table"]: r for r in document["tables"]}
     assert set(results) == CHINOOK_TABLES and all(r["ok"] for r in results.values())
     assert all(results[n]["target_rows"] == source_counts[n] for n in CHINOOK_TABLES)
 

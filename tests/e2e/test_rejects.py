@@ -60,10 +60,10 @@ def assert_verify_ok(*args: str, rejects: dict[str, int]) -> None:
     """``ferry verify`` exits 0 and reports the expected rejects per table."""
     result = g.cli("verify", *args, "--json")
     assert result.exit_code == 0, result.output
-    found = {r["table"]: r for r in json.loads(result.stdout)}
+    found = {r["table"]: r for r in json.loads(result.stdout)["tables"]}
     for table, n in rejects.items():
         assert found[table]["ok"] and found[table]["rejects"] == n, found[table]
-        assert found[table]["missing_count"] == 0
+        assert found[table]["missing"] == 0
 
 
 def assert_status_shows(*args: str, table: str, rejects: int) -> str:

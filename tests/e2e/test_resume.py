@@ -95,13 +95,13 @@ def assert_verify_passes(cwd: Path, source: str, target: str, expected: dict[str
     os.chdir(cwd)
     result = g.cli("verify", "--source", source, "--target", target, "--json")
     assert result.exit_code == 0, result.output
-    tables = {t["table"].split(".")[-1]: t for t in json.loads(result.stdout)}  # public.items -> items
+    tables = {t["table"].split(".")[-1]: t for t in json.loads(result.stdout)["tables"]}  # public.items -> items
     assert set(tables) == set(expected)
     for name, rows in expected.items():
         t = tables[name]
         assert t["ok"] and t["checksum_compared"], t
         assert (t["source_rows"], t["target_rows"], t["rejects"]) == (rows, rows, 0), t
-        assert t["missing_count"] == t["extra_count"] == t["modified_count"] == 0, t
+        assert t["missing"] == t["extra"] == t["modified"] == 0, t
 
 
 KEYLESS_ROWS = 20_000

@@ -127,6 +127,13 @@ def test_report_formats_journal_and_exit_codes(sqlite_url, sqlite_url2, tmp_path
     assert (t["first_missing"], t["first_modified"], t["source_key_range"]) == ([[5]], [[1500]], [1, 2000])
     assert t["modified_details"] == [{"key": [1500], "columns": [
         {"column": "note", "source": "n1500" if 1500 % 10 else None, "target": "zz"}]}]
+    printed = ferry("verify", plan, "--json", "--report", tmp_path / "again.json")
+    assert printed.exit_code == 1
+    again = json.loads((tmp_path / "again.json").read_text())
+    stdout = json.loads(printed.stdout)                     # one document, nothing else on stdout
+    assert {k: v for k, v in stdout.items() if k not in ("generated", "seconds")} == \
+        {k: v for k, v in again.items() if k not in ("generated", "seconds")}
+    assert stdout["status"] == "Fail" and stdout["tables"][0]["first_missing"] == [[5]]
     page = (tmp_path / "r.html").read_text()
     assert "Fail" in page and "2,000" in page and "1,999" in page and "first: 5" in page
     assert "first: 1500" in (tmp_path / "r.md").read_text()

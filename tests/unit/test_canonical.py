@@ -128,6 +128,13 @@ def test_json_numbers_are_canonical_decimals():
     assert canonical_json("[1.0, -0.0, 2.50]") == "[1,0,2.5]"
 
 
+def test_json_numbers_beyond_exponent_40_keep_an_exponent():
+    assert canonical_json("[1e100, -2.50e-45, 1e40, 1e-40, 1.5e41]") == \
+        "[1.0E100,-2.5E-45,10000000000000000000000000000000000000000,0." + "0" * 39 + "1,1.5E41]"
+    long = "123456789012345678901234567890123456789012.5"          # 43 digits: no rounding to 28
+    assert canonical_json(f"[{long}]") == f"[1.{long[1:].replace('.', '')}E41]"
+
+
 def test_json_strings_are_decoded_and_unescaped_unicode():
     assert canonical_json('{"\\u00e9": "a\\"b", "k": "x/y"}') == '{"k":"x/y","é":"a\\"b"}'
 

@@ -17,6 +17,10 @@ from decimal import Decimal, InvalidOperation
 from ferry.catalog.model import DataType, Kind
 from ferry.connectors.base import HASH_HEX_DIGITS, NULL_TEXT, ROW_SEPARATOR
 
+# JSON numbers whose decimal exponent lies beyond +-this are written d.dddEn
+# (MariaDB's JSON_NORMALIZE form), the others as plain decimals
+JSON_MAX_EXPONENT = 40
+
 
 def canonical_decimal(value) -> str:
     """``1.50`` -> ``1.5``, ``2.00`` -> ``2``, ``-0`` -> ``0``, no exponent."""
@@ -61,16 +65,27 @@ def _shortest_float32(v: float) -> str:
 
 
 def _split_exponent(d: Decimal) -> tuple[str, int]:
-    sign, digits, exp = d.normalize().as_tuple()
-    text = "".join(map(str, digits))
+    sign, digits, exp = d.as_tuple()
+    text = "".join(map(str, digits)).lstrip("0") or "0"
+    stripped = text.rstrip("0") or "0"
+    exp += len(text) - len(stripped)          # no rounding to the context's 28 digits (normalize() would)
+    text = stripped
     exponent = exp + len(text) - 1
     mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
     return ("-" if sign else "") + mantissa, exponent
 
 
 def canonical_json(value) -> str:
-    """JSON re-serialised with sorted keys, no spaces, numbers as canonical
-    decimals (``57.550`` -> ``57.55``, ``1e2`` -> ``100``)."""
+    """JSON re-serialised with sorted keys (by code point), no spaces, strings
+    with their escapes decoded (``\\u00e9`` -> ``é``; ``"``, ``\\``
+    and control characters escaped again as ``json.dumps`` does), numbers as
+    canonical decimals (``57.550`` -> ``57.55``, ``1e2`` -> ``100``) while their
+    decimal exponent is within +-:data:`JSON_MAX_EXPONENT`, else as mantissa
+    (at least one fractional digit) + ``E`` + exponent (``1e100`` ->
+    ``1.0E100``, ``-2.25e-41`` -> ``-2.25E-41``).
+
+    MariaDB renders the same text except for escapes in strings, which it
+    keeps as stored (:func:`ferry.connectors.mysql_normalize.json_text`)."""
     data = json.loads(value, parse_float=Decimal, parse_int=Decimal) if isinstance(value, (str, bytes)) else value
     return _json_dump(data)
 
@@ -82,8 +97,17 @@ def _json_dump(data) -> str:
     if isinstance(data, list):
         return "[" + ",".join(_json_dump(v) for v in data) + "]"
     if isinstance(data, (Decimal, int, float)) and not isinstance(data, bool):
-        return canonical_decimal(Decimal(str(data)))
+        return _json_number(Decimal(str(data)))
     return json.dumps(data, ensure_ascii=False)
+
+
+def _json_number(d: Decimal) -> str:
+    if d.is_zero():
+        return "0"
+    mantissa, exponent = _split_exponent(d)
+    if abs(exponent) <= JSON_MAX_EXPONENT:
+        return canonical_decimal(d)
+    return f"{mantissa if '.' in mantissa else mantissa + '.0'}E{exponent}"
 
 
 def _time_text(value) -> str:

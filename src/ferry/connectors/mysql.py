@@ -34,7 +34,7 @@ import MySQLdb
 import MySQLdb.cursors
 
 from ferry.catalog.model import Catalog, Table
-from ferry.connectors.base import Connector, KeyRange, Select
+from ferry.connectors.base import ORDERED_MD5, Connector, KeyRange, Select
 from ferry.connectors.mysql_copytext import copy_line_sql
 from ferry.connectors.mysql_dialect import MySQLDialect
 from ferry.connectors.mysql_errors import classify, connect_error
@@ -44,6 +44,8 @@ from ferry.connectors.mysql_values import read_conversions, row_fixer, writable_
 from ferry.errors import RejectError, TransientError
 
 __all__ = ["MySQLConnector", "MySQLDialect", "classify"]
+
+GROUP_CONCAT_CUT = 1260      # warning "Row N was cut by GROUP_CONCAT()"
 
 TARGET_SQL_MODE = ("STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,"
                    "NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO")
@@ -290,6 +292,27 @@ class MySQLConnector(Connector):
             cur.execute(f"ROLLBACK TO SAVEPOINT {WRITE_SAVEPOINT}")
         except MySQLdb.Error:
             pass     # a deadlock already rolled the whole transaction back
+
+    def checksum_query(self, sql: str, params: Sequence, mode: str) -> tuple[tuple, bool]:
+        """The checksum row; an ``md5-ordered`` one is inexact when the statement
+        left warning 1260 (a ``GROUP_CONCAT`` cut) or more warnings than
+        ``SHOW WARNINGS`` lists (``max_error_count``)."""
+        if mode != ORDERED_MD5:
+            return super().checksum_query(sql, params, mode)
+
+        def run():
+            with self._live().cursor() as cur:
+                cur.execute(sql, tuple(params) if params else None)
+                row = cur.fetchone()
+                cur.execute("SHOW COUNT(*) WARNINGS")
+                count = cur.fetchone()[0]
+                listed = []
+                if count:
+                    cur.execute("SHOW WARNINGS")
+                    listed = list(cur.fetchall())
+            self._end_read()
+            return row, len(listed) == count and not any(int(w[1]) == GROUP_CONCAT_CUT for w in listed)
+        return self._call(run)
 
     def row_hashes(self, select: Select, krange: KeyRange) -> dict[tuple, int]:
         """Key tuple -> 60-bit row hash for every row of ``select`` in ``krange``."""

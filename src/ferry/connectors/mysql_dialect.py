@@ -15,7 +15,9 @@ from sqlalchemy.dialects import mysql as sa_mysql
 
 from ferry.catalog.model import DataType, Kind, Table
 from ferry.connectors import mysql_normalize as norm
-from ferry.connectors.base import HASH_HEX_DIGITS, NULL_TEXT, ROW_SEPARATOR, Dialect, Select
+from ferry.connectors.base import (HASH_HEX_DIGITS, NULL_TEXT, ORDERED_MD5, ROW_SEPARATOR, SUM_MD5, Dialect,
+                                  Select)
+from ferry.errors import NotSupported
 from ferry.connectors.mysql_introspect import GEOMETRY
 
 MAX_DECIMAL_PRECISION, MAX_DECIMAL_SCALE = 65, 30
@@ -138,11 +140,26 @@ class MySQLDialect(Dialect):
         """The 60-bit row hash of ``select`` as an unsigned integer expression."""
         return f"CAST(CONV(SUBSTRING(MD5({self.row_text_sql(select)}), 1, {HASH_HEX_DIGITS}), 16, 10) AS UNSIGNED)"
 
-    def checksum_sql(self, select: Select, where: str) -> str:
+    @property
+    def checksum_modes(self) -> tuple[str, ...]:
+        """``md5-sum``; on MariaDB also ``md5-ordered`` (``SET STATEMENT``)."""
+        return (SUM_MD5, ORDERED_MD5) if self.mariadb else (SUM_MD5,)
+
+    def checksum_sql(self, select: Select, where: str, mode: str = SUM_MD5) -> str:
         """``SELECT COUNT(*), exact sum of row hashes FROM table WHERE where``
-        (the sum is a DECIMAL: no overflow)."""
-        return (f"SELECT COUNT(*), COALESCE(SUM({self.row_hash_sql(select)}), 0) "
-                f"FROM {self.qualify(select.table)} WHERE {where}")
+        (the sum is a DECIMAL: no overflow), or the ``md5-ordered`` variant
+        (:func:`ferry.connectors.mysql_normalize.ordered_checksum`).
+
+        Raises:
+            NotSupported: a mode not in :attr:`checksum_modes`, or ``md5-ordered``
+                without a single key column.
+        """
+        table = self.qualify(select.table)
+        if mode == SUM_MD5:
+            return f"SELECT COUNT(*), COALESCE(SUM({self.row_hash_sql(select)}), 0) FROM {table} WHERE {where}"
+        if mode in self.checksum_modes and len(select.key) == 1:
+            return norm.ordered_checksum(table, self.quote(select.key[0]), self.row_text_sql(select), where)
+        raise NotSupported(f"checksum mode {mode} on {select.table.qualified}")
 
     # -- DDL -----------------------------------------------------------------
     def sa_type(self, dtype: DataType) -> Any:

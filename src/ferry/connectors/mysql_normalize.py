@@ -29,10 +29,13 @@ Engine behaviour these builders rely on (checked on MariaDB 10.11):
 
 from __future__ import annotations
 
+from ferry.connectors.base import HASH_HEX_DIGITS, ORDERED_GROUP_ROWS
+from ferry.connectors.canonical import JSON_MAX_EXPONENT
+
 # Outside this range canonical floats use exponent notation (PostgreSQL's rule).
 PLAIN_MIN, PLAIN_MAX = "1e-4", "1e15"
-# JSON numbers with a decimal exponent beyond this are left as d.dddEn.
-JSON_MAX_EXPONENT = 40
+# JSON numbers with a decimal exponent beyond this are left as d.dddEn (canonical.py's rule).
+assert JSON_MAX_EXPONENT == 40, "the exponent pattern of _json_number_rewrites is written for 40"
 # A JSON string literal, skipped by the number rewrites ((*SKIP)(*F) is PCRE2).
 _JSON_STRING_SKIP = r'"(?:[^"\\\\]|\\\\.)*"(*SKIP)(*F)|'
 
@@ -120,10 +123,14 @@ def json_text(expr: str) -> str:
     """Canonical JSON on MariaDB: ``JSON_NORMALIZE`` (sorted keys, no spaces)
     with its ``d.dddEn`` numbers rewritten as plain decimals.
 
-    Known differences from the Python reference (documented gaps): string
-    escapes stay as written in the stored text (``\\u00e9`` is not decoded to
-    ``é``, ``\\/`` stays), and numbers whose exponent is beyond +-40 keep the
-    ``d.dddEn`` form.
+    Numbers whose exponent is beyond +-40 keep the ``d.dddEn`` form, which
+    is the canonical form (:func:`ferry.connectors.canonical.canonical_json`)
+    there. Known limit: string escapes stay as written in the stored text
+    (``\\u00e9`` is not decoded to ``é``, ``\\/`` and ``\\u0041`` stay):
+    MariaDB SQL has no way to decode them inside a document (``JSON_UNQUOTE``
+    decodes one whole string value only), so a document holding such escapes
+    hashes differently from PostgreSQL's (which decodes them in ``jsonb``)
+    and is reported as modified.
     """
     text = f"JSON_NORMALIZE({expr})"
     for pattern, replacement in _json_number_rewrites():
@@ -184,3 +191,20 @@ def bit_width(native: str) -> int | None:
         inner = native[3:].strip("() ")
         return int(inner) if inner.isdigit() else 1
     return None
+
+
+def ordered_checksum(table: str, key: str, text: str, where: str) -> str:
+    """``SELECT count, sum of group hashes`` of the ``md5-ordered`` segment
+    checksum (:mod:`ferry.connectors.base`) on MariaDB: rows grouped by
+    integer ``key DIV 1024``, each group's MD5 over ``CHAR_LENGTH(text) ':'
+    text`` in key order. ``GROUP_CONCAT`` stops at ``group_concat_max_len``
+    (raised to 1 GiB for the statement by ``SET STATEMENT``, MariaDB 10.1.2+)
+    and at ``max_allowed_packet`` with warning 1260 ("Row N was cut by
+    GROUP_CONCAT()", https://mariadb.com/kb/en/group_concat/): the connector
+    reads the warnings and treats a cut checksum as inexact."""
+    hash60 = f"CAST(CONV(SUBSTRING(MD5(GROUP_CONCAT(CONCAT(CHAR_LENGTH(r), ':', r) ORDER BY k SEPARATOR '')), " \
+             f"1, {HASH_HEX_DIGITS}), 16, 10) AS UNSIGNED)"
+    groups = (f"SELECT COUNT(*) AS c, {hash60} AS h FROM (SELECT {key} AS k, {text} AS r "
+              f"FROM {table} WHERE {where}) s GROUP BY k DIV {ORDERED_GROUP_ROWS}")
+    return (f"SET STATEMENT group_concat_max_len = 1073741824 FOR "
+            f"SELECT COALESCE(SUM(g.c), 0), COALESCE(SUM(g.h), 0) FROM ({groups}) g")

@@ -28,6 +28,8 @@ may hold at most 10^10 elements per level.
 from __future__ import annotations
 
 from ferry.catalog.model import DataType, Kind
+from ferry.connectors.base import ORDERED_GROUP_ROWS
+from ferry.connectors.canonical import JSON_MAX_EXPONENT
 
 # exponents have at least two digits: e+20 -> e20, e-07 -> e-7, e+06 -> e6
 _EXP_FIX = "replace(replace(replace({t}, 'e+0', 'e'), 'e+', 'e'), 'e-0', 'e-')"
@@ -161,7 +163,24 @@ def _json_level(v: str, tag: str, levels: int) -> str:
     arr = (f"(SELECT '[' || COALESCE(string_agg({element}, ',' ORDER BY {a}.i), '') || ']' "
            f"FROM jsonb_array_elements({v}) WITH ORDINALITY {a}(value, i))")
     return (f"CASE jsonb_typeof({v}) WHEN 'object' THEN {obj} WHEN 'array' THEN {arr} "
-            f"WHEN 'number' THEN trim_scale({v}::numeric)::text ELSE {v}::text END")
+            f"WHEN 'number' THEN {json_number(f'{v}::numeric')} ELSE {v}::text END")
+
+
+def json_number(x: str) -> str:
+    """SQL (text) of the numeric ``x`` as a canonical JSON number: a trimmed
+    plain decimal while its decimal exponent is within +-JSON_MAX_EXPONENT,
+    else mantissa (at least one fractional digit) ``E`` exponent, as
+    :func:`ferry.connectors.canonical.canonical_json` and MariaDB write it."""
+    t = f"trim_scale(abs({x}))::text"
+    digits = f"rtrim(ltrim(replace({t}, '.', ''), '0'), '0')"
+    frac = f"split_part({t}, '.', 2)"
+    exponent = (f"CASE WHEN abs({x}) >= 1 THEN length(split_part({t}, '.', 1)) - 1 "
+                f"ELSE length(ltrim({frac}, '0')) - length({frac}) - 1 END")
+    sci = (f"CASE WHEN {x} < 0 THEN '-' ELSE '' END || left({digits}, 1) || '.' || "
+           f"COALESCE(NULLIF(substr({digits}, 2), ''), '0') || 'E' || ({exponent})::text")
+    big, small = f"1e{JSON_MAX_EXPONENT + 1}", f"1e-{JSON_MAX_EXPONENT}"
+    return (f"CASE WHEN {x} <> 0 AND (abs({x}) >= {big} OR abs({x}) < {small}) THEN {sci} "
+            f"ELSE trim_scale({x})::text END")
 
 
 def json_tree(e: str, tag: str = "ferry_t") -> str:
@@ -180,7 +199,7 @@ def json_tree(e: str, tag: str = "ferry_t") -> str:
     tokens = (
         f"SELECT CASE WHEN {container} THEN {n}.path || '0'::text ELSE {n}.path END AS path, "
         f"{n}.pre || CASE jsonb_typeof({n}.v) WHEN 'object' THEN '{{' WHEN 'array' THEN '[' "
-        f"WHEN 'number' THEN trim_scale({n}.v::numeric)::text ELSE {n}.v::text END AS tok FROM {n} "
+        f"WHEN 'number' THEN {json_number(f'{n}.v::numeric')} ELSE {n}.v::text END AS tok FROM {n} "
         f"UNION ALL SELECT {n}.path || '2'::text, CASE jsonb_typeof({n}.v) WHEN 'object' THEN '}}' "
         f"ELSE ']' END FROM {n} WHERE {container}")
     return (
@@ -199,6 +218,68 @@ def row_text(parts: list[str]) -> str:
     if not parts:
         return "''"
     return " || '|' || ".join(f"COALESCE({p}, '\\N')" for p in parts)
+
+
+def ordered_checksum(table: str, key: str, text: str, where: str, utf8: bool = True) -> str:
+    """``SELECT count, sum of group hashes`` of the ``md5-ordered`` segment
+    checksum (:mod:`ferry.connectors.base`): rows of ``table`` matching
+    ``where`` grouped by integer ``key`` / 1024, each group's MD5 over
+    ``length(text) || ':' || text`` in key order (the ordered subquery lets
+    the btree index feed the groups presorted)."""
+    agg = "string_agg(length(r) || ':' || r, '' ORDER BY k)"
+    data = agg if utf8 else f"convert_to({agg}, 'UTF8')"
+    groups = (f"SELECT COUNT(*) AS c, ('x' || substr(md5({data}), 1, 15))::bit(60)::bigint AS h "
+              f"FROM (SELECT {key} AS k, {text} AS r FROM {table} WHERE {where} ORDER BY {key}) s "
+              f"GROUP BY k / {ORDERED_GROUP_ROWS}")
+    return f"SELECT COALESCE(SUM(g.c), 0), COALESCE(SUM(g.h), 0) FROM ({groups}) g"
+
+
+def native_checksum(table: str, parts: list[str], where: str) -> str:
+    """``SELECT count, sum`` of the ``pg-hash`` segment checksum: PostgreSQL's
+    64-bit ``hashtextextended`` of the record text of the canonical texts
+    ``parts`` (``ROW(...)::text``: one call instead of a chain of ``||``; it
+    quotes fields and writes NULL as nothing, so it is as unambiguous as the
+    row text), under the "C" collation (a nondeterministic collation would
+    hash equal-comparing texts alike)."""
+    record = f"ROW({', '.join(parts)})::text" if parts else "''"
+    return (f"SELECT COUNT(*), COALESCE(SUM(hashtextextended(({record}) COLLATE \"C\", 0)), 0) "
+            f"FROM {table} WHERE {where}")
+
+
+# kinds whose hash function (hash opclass) is as strict as canonical text equality;
+# others (float -0 = 0, interval '1 day' = '24:00:00', enum labels by OID, json
+# without a hash function) are hashed as their text
+_RAW_HASHABLE = {Kind.SMALLINT, Kind.INTEGER, Kind.BIGINT, Kind.BOOLEAN, Kind.DECIMAL, Kind.CHAR,
+                 Kind.VARCHAR, Kind.TEXT, Kind.BYTES, Kind.DATE, Kind.TIME, Kind.TIMESTAMP,
+                 Kind.TIMESTAMPTZ, Kind.UUID}
+
+
+# text kinds come from unknown and extension types too (tsvector has no hash
+# function, citext hashes case-insensitively), decimal from money (no hash
+# function): for these kinds only the built-in spellings go raw
+_RAW_NATIVE = {Kind.CHAR: ("character", "char", "bpchar"), Kind.VARCHAR: ("character varying", "varchar"),
+               Kind.TEXT: ("text",), Kind.DECIMAL: ("numeric", "decimal")}
+
+
+def _raw_hashable(t: DataType) -> bool:
+    if t.kind not in _RAW_HASHABLE:
+        return False
+    return t.kind not in _RAW_NATIVE or t.native.split("(")[0] in _RAW_NATIVE[t.kind]
+
+
+def raw_checksum(table: str, fields: list[tuple[str, DataType, bool]], where: str) -> str:
+    """``SELECT count, sum`` of the ``pg-raw`` segment checksum:
+    ``hash_record_extended`` (PostgreSQL 14+, each field by its type's own
+    hash function, no text rendering) of the row.
+
+    Args:
+        fields: ``(expression, target type, plain column)``; an expression that
+            is not a plain column, or of a kind outside ``_RAW_HASHABLE``, is
+            hashed as its text.
+    """
+    items = [e if plain and _raw_hashable(t) else f"({e})::text" for e, t, plain in fields]
+    record = f"hash_record_extended(ROW({', '.join(items)}), 0)" if items else "0"
+    return f"SELECT COUNT(*), COALESCE(SUM({record}), 0) FROM {table} WHERE {where}"
 
 
 def row_hash(parts: list[str], utf8: bool = True) -> str:

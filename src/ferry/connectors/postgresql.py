@@ -39,7 +39,7 @@ from sqlalchemy.dialects import postgresql as sa_pg
 
 from ferry.catalog.model import Catalog, DataType, Table
 from ferry.connectors import pg_normalize
-from ferry.connectors.base import Connector, Dialect, KeyRange, Select
+from ferry.connectors.base import ORDERED_MD5, PG_HASH, PG_RAW, SUM_MD5, Connector, Dialect, KeyRange, Select
 from ferry.connectors.pg_errors import classify, connect_error
 from ferry.connectors.pg_identity import reset_identity
 from ferry.connectors.pg_introspect import Introspector
@@ -75,8 +75,14 @@ class PostgresDialect(Dialect):
     primary_key_after_load = True
     shared_snapshot = True
 
-    def __init__(self, utf8: bool = True) -> None:
+    def __init__(self, utf8: bool = True, version: int = 0) -> None:
         self.utf8 = utf8
+        self.version = version
+
+    @property
+    def checksum_modes(self) -> tuple[str, ...]:
+        """Every variant; ``pg-raw`` needs ``hash_record_extended`` (PostgreSQL 14+)."""
+        return (SUM_MD5, ORDERED_MD5, PG_HASH) + ((PG_RAW,) if self.version >= 140000 else ())
 
     def quote(self, identifier: str) -> str:
         """``"identifier"`` with embedded double quotes doubled."""
@@ -107,10 +113,26 @@ class PostgresDialect(Dialect):
         """SQL (bigint) of one row's 60-bit hash over ``select.exprs``."""
         return pg_normalize.row_hash([self.normalize(e, t) for e, t in select.exprs], self.utf8)
 
-    def checksum_sql(self, select: Select, where: str) -> str:
-        """``SELECT COUNT(*), SUM(row hash)`` (``sum(bigint)`` is an exact numeric)."""
-        return (f"SELECT COUNT(*), COALESCE(SUM({self.row_hash_sql(select)}), 0) "
-                f"FROM {self.qualify(select.table)} WHERE {where}")
+    def checksum_sql(self, select: Select, where: str, mode: str = SUM_MD5) -> str:
+        """``SELECT COUNT(*), SUM(row hash)`` (``sum(bigint)`` is an exact numeric),
+        or the ``mode`` variant (:mod:`ferry.connectors.base`).
+
+        Raises:
+            NotSupported: an unknown ``mode``, or ``md5-ordered`` without a single key column.
+        """
+        table = self.qualify(select.table)
+        if mode == SUM_MD5:
+            return f"SELECT COUNT(*), COALESCE(SUM({self.row_hash_sql(select)}), 0) FROM {table} WHERE {where}"
+        if mode == PG_RAW:
+            plain = {self.quote(c.name) for c in select.table.columns}
+            return pg_normalize.raw_checksum(table, [(e, t, e in plain) for e, t in select.exprs], where)
+        parts = [self.normalize(e, t) for e, t in select.exprs]
+        if mode == PG_HASH:
+            return pg_normalize.native_checksum(table, parts, where)
+        if mode == ORDERED_MD5 and len(select.key) == 1:
+            text = pg_normalize.row_text(parts)
+            return pg_normalize.ordered_checksum(table, self.quote(select.key[0]), text, where, self.utf8)
+        raise NotSupported(f"checksum mode {mode} on {select.table.qualified}")
 
     def sa_type(self, dtype: DataType):
         """See :func:`ferry.connectors.pg_types.sa_type`."""
@@ -143,7 +165,7 @@ class PostgresConnector(Connector):
         self._cursors = 0
         self._conn = self._connect()
         encoding = self._conn.info.parameter_status("server_encoding") or b"UTF8"
-        self.dialect = PostgresDialect(utf8=encoding.upper() == b"UTF8")
+        self.dialect = PostgresDialect(utf8=encoding.upper() == b"UTF8", version=self._conn.info.server_version)
         if snapshot:
             try:
                 self.use_snapshot(snapshot)

@@ -18,9 +18,9 @@ from typing import Iterator, Sequence
 
 from ferry.catalog.model import TEXT_KINDS, Catalog, DataType, Kind, Table
 from ferry.connectors import canonical, timezones
-from ferry.connectors.base import Connector, Dialect, KeyRange, Select
+from ferry.connectors.base import SUM_MD5, Connector, Dialect, KeyRange, Select
 from ferry.connectors.sqlite_introspect import introspect
-from ferry.errors import ConnectionFailed, RejectError, TerminalError, TransientError
+from ferry.errors import ConnectionFailed, NotSupported, RejectError, TerminalError, TransientError
 
 _DECLARED = {
     Kind.BOOLEAN: "BOOLEAN", Kind.SMALLINT: "SMALLINT", Kind.INTEGER: "INTEGER",
@@ -75,7 +75,14 @@ class SQLiteDialect(Dialect):
     def normalize(self, expr: str, dtype: DataType) -> str:
         return f"ferry_canon({expr}, {self.type_id(dtype)})"
 
-    def checksum_sql(self, select: Select, where: str) -> str:
+    def checksum_sql(self, select: Select, where: str, mode: str = SUM_MD5) -> str:
+        """``md5-sum`` only (``ferry_hashsum`` over registered functions).
+
+        Raises:
+            NotSupported: any other ``mode``.
+        """
+        if mode != SUM_MD5:
+            raise NotSupported(f"checksum mode {mode} on SQLite")
         texts = ", ".join(self.normalize(e, t) for e, t in select.exprs)
         return (f"SELECT COUNT(*), ferry_hashsum(ferry_rowtext({texts})) "
                 f"FROM {self.qualify(select.table)} WHERE {where}")

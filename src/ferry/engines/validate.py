@@ -3,8 +3,17 @@ bisection down to the differing rows.
 
 Each table is checksummed per chunk (key range) on both sides: the source *as
 transformed* (the plan's read expressions, hashed by target type) and the
-target. A chunk whose checksums differ is split into ``factor`` sub-ranges by
-key (integer keys by value, other keys by keyset sampling inside the range),
+target, with the fastest segment checksum both engines share
+(:func:`checksum_mode`; a variant the engine could not finish exactly is
+computed again as ``md5-sum``; ``pg-raw`` sums that match in no chunk are
+computed again as ``pg-hash``). The row counts are the sums of the chunks'
+counts (the chunks cover the table) unless casting checks filter the source
+read, when the source is counted apart.
+
+A chunk whose checksums differ is split into ``factor`` sub-ranges by
+key (integer keys by value; text, UUID and composite keys at boundary keys
+fetched inside the range, every N-th key in key order on the side holding
+more rows, so each split narrows by ``factor`` as integer splits do),
 each sub-range is checksummed again, and only the differing ones are split
 further, until a segment holds at most ``threshold`` rows on both sides. There
 the row hashes of both sides (key -> 60-bit hash) are downloaded and compared:
@@ -25,8 +34,8 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ferry.catalog.model import INTEGER_KINDS
-from ferry.connectors.base import Connector, KeyRange, Select
+from ferry.catalog.model import INTEGER_KINDS, DataType, Kind
+from ferry.connectors.base import ORDERED_MD5, PG_HASH, PG_RAW, SUM_MD5, Connector, Dialect, KeyRange, Select
 from ferry.connectors.canonical import lenient_text
 from ferry.engines.functions import with_functions
 from ferry.transform.mapping import ResolvedTable
@@ -130,28 +139,74 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
     """
     options = options or BisectOptions()
     result = TableResult(table.name, table.target.qualified, rejects=len(rejected_keys))
-    result.source_rows = source.count(table.source, where=table.source_where)
-    result.target_rows = target.count(table.target, where=table.hash_target.where)
     if not table.key:
+        _count(source, target, table, result)
         _compare_whole(source, target, table, result)
         return result
     result.source_keys, result.target_keys = _key_bounds(source, target, table)
     diff = _Diff()
     searcher = _Bisector(source, target, table, rejected_keys, options, result, diff)
     try:
+        differing = []
         for krange in ranges:
-            searcher.compare(krange, 0)
+            src, tgt = searcher.checksums(krange, searcher.mode)
+            result.source_rows += src.count
+            result.target_rows += tgt.count
+            if not src.matches(tgt):
+                differing.append((krange, src, tgt))
+        searcher.settle(differing, matched=len(differing) < len(ranges))
     finally:
         searcher.pool.shutdown()
+    if table.reject_filters:    # casting checks leave refused rows out of the read: count them in
+        result.source_rows = source.count(table.source, where=table.source_where)
     _conclude(searcher, diff, result)
     return result
+
+
+def checksum_mode(source: Dialect, target: Dialect, table: ResolvedTable) -> str:
+    """The segment checksum variant (:data:`ferry.connectors.base.CHECKSUM_MODES`)
+    for ``table``: ``pg-raw`` (or ``pg-hash``) when both engines offer it, else ``md5-ordered``
+    for a single integer key on both sides when both offer it, else ``md5-sum``
+    (always for a table with Python columns)."""
+    if table.functions:   # the source side is hashed in Python (ferry.engines.functions): canonical MD5
+        return SUM_MD5
+    shared = set(source.checksum_modes) & set(target.checksum_modes)
+    for mode in (PG_RAW, PG_HASH):
+        if mode in shared:
+            return mode
+    integer = len(table.key) == 1 and table.source.column(table.key[0]).type.kind in INTEGER_KINDS and \
+        table.target.column(table.hash_target.key[0]).type.kind in INTEGER_KINDS
+    return ORDERED_MD5 if integer and ORDERED_MD5 in shared else SUM_MD5
+
+
+def json_as_text(select: Select) -> Select:
+    """``select`` with its JSON values hashed as their stored text (a JSON
+    document copied as text is equal on both sides without the costly
+    canonical rendering; canonical JSON is computed only when such sums
+    differ)."""
+    exprs = tuple((e, DataType(Kind.TEXT) if t.kind == Kind.JSON else t) for e, t in select.exprs)
+    return select if exprs == select.exprs else Select(select.table, exprs, select.key, select.where)
+
+
+def _count(source, target, table: ResolvedTable, result: TableResult) -> None:
+    result.source_rows = source.count(table.source, where=table.source_where)
+    result.target_rows = target.count(table.target, where=table.hash_target.where)
 
 
 def _key_bounds(source, target, table: ResolvedTable):
     if len(table.key) != 1:
         return None, None
-    return (tuple(source.key_bounds(table.source, table.key)),
-            tuple(target.key_bounds(table.hash_target.table, table.hash_target.key)))
+    return _first_last(source, table.read), _first_last(target, table.hash_target)
+
+
+def _first_last(conn: Connector, select: Select) -> tuple:
+    """``(first, last)`` key of ``select.table`` in key order (``ORDER BY ... LIMIT 1``
+    both ways: any ordered type, e.g. PostgreSQL's uuid, which has no MIN/MAX)."""
+    d = conn.dialect
+    col, table = d.quote(select.key[0]), d.qualify(select.table)
+    where = f" WHERE {select.where}" if select.where else ""
+    ends = [conn.query(f"SELECT {col} FROM {table}{where} ORDER BY {col} {way} LIMIT 1") for way in ("ASC", "DESC")]
+    return tuple(rows[0][0] if rows else None for rows in ends)
 
 
 def _compare_whole(source, target, table, result: TableResult) -> None:
@@ -173,23 +228,53 @@ class _Bisector:
         column = table.source.column(table.key[0])
         self.integer_key = len(table.key) == 1 and column.type.kind in INTEGER_KINDS
         self.pool = ThreadPoolExecutor(max_workers=1)   # the source side runs beside the target's
+        self.mode = checksum_mode(source.dialect, target.dialect, table)
+        self.canonical = (table.read, table.hash_target)
+        self.hashed = self.canonical if self.mode == PG_RAW else tuple(json_as_text(x) for x in self.canonical)
 
-    def both(self, method: str, krange: KeyRange) -> tuple:
-        """``(source result, target result)`` of connector ``method`` on ``krange``,
-        the two queries running at the same time."""
-        pending = self.pool.submit(getattr(self.source, method), self.table.read, krange)
+    def both(self, method: str, krange: KeyRange, *args, selects: tuple | None = None) -> tuple:
+        """``(source result, target result)`` of connector ``method`` on ``krange``
+        over ``selects`` (default: the canonical pair), the two queries running
+        at the same time."""
+        read, hash_target = selects or self.canonical
+        pending = self.pool.submit(getattr(self.source, method), read, krange, *args)
         try:
-            tgt = getattr(self.target, method)(self.table.hash_target, krange)
+            tgt = getattr(self.target, method)(hash_target, krange, *args)
         finally:
             src = pending.result()
         return src, tgt
 
+    def checksums(self, krange: KeyRange, mode: str) -> tuple:
+        """Both sides' checksums of ``krange`` (again as ``md5-sum`` when one is inexact)."""
+        src, tgt = self.both("checksum", krange, mode, selects=self.hashed)
+        self.result.checksum_queries += 1
+        if not (src.exact and tgt.exact):
+            src, tgt = self.both("checksum", krange, SUM_MD5, selects=self.hashed)
+            self.result.checksum_queries += 1
+        return src, tgt
+
+    def settle(self, differing: list, matched: bool) -> None:
+        """Search the chunks whose first checksums differ. ``pg-raw`` sums, and
+        sums over JSON as stored text, are equal only when both sides store
+        alike (the same column types, JSON copied as text): when no chunk
+        matched they are checked again over canonical texts (``pg-hash``
+        for ``pg-raw``) and the search goes on with those."""
+        if not matched and (self.mode == PG_RAW or self.hashed != self.canonical):
+            self.mode = PG_HASH if self.mode == PG_RAW else self.mode
+            self.hashed = self.canonical
+            again = [(k, *self.checksums(k, self.mode)) for k, _, _ in differing]
+            differing = [(k, src, tgt) for k, src, tgt in again if not src.matches(tgt)]
+        for krange, src, tgt in differing:
+            self.descend(krange, 0, src, tgt)
+
     def compare(self, krange: KeyRange, depth: int) -> None:
         """Checksum ``krange`` on both sides; descend when they differ."""
-        src, tgt = self.both("checksum", krange)
-        self.result.checksum_queries += 1
-        if src == tgt:
-            return
+        src, tgt = self.checksums(krange, self.mode)
+        if not src.matches(tgt):
+            self.descend(krange, depth, src, tgt)
+
+    def descend(self, krange: KeyRange, depth: int, src, tgt) -> None:
+        """Split a differing ``krange`` and compare the parts, or compare its rows."""
         rows = max(src.count, tgt.count)
         one_sided = min(src.count, tgt.count) == 0     # every row differs: no need to narrow down
         small = rows <= self.options.threshold or one_sided or depth >= MAX_DEPTH

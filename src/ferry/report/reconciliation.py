@@ -62,8 +62,8 @@ def _table(r) -> dict:
             "missing": r.missing_count, "extra": r.extra_count, "modified": r.modified_count,
             "first_missing": _jsonable(r.missing), "first_extra": _jsonable(r.extra),
             "first_modified": _jsonable(r.modified), "modified_details": r.modified_details,
-            "checksum_queries": r.checksum_queries, "segments_compared": r.leaves, "error": r.error,
-            "checks": []}
+            "checksum_queries": r.checksum_queries, "segments_compared": r.leaves,
+            "checksum_compared": r.checksum_compared, "ok": r.ok, "error": r.error, "checks": []}
 
 
 def _check(c) -> dict:
@@ -75,11 +75,17 @@ def _jsonable(value):
     return json.loads(json.dumps(value, default=str)) if value is not None else None
 
 
+def to_json(verification, plan) -> str:
+    """The report as one JSON document (what ``ferry verify --json`` prints and
+    a ``--report x.json`` file holds)."""
+    return json.dumps(to_dict(verification, plan), indent=2, default=str)
+
+
 def write(path: str | Path, verification, plan) -> Path:
     """Write the report in the format of ``path``'s extension; returns the path."""
     fmt = report_format(path)
     data = to_dict(verification, plan)
-    text = {"json": lambda: json.dumps(data, indent=2, default=str), "md": lambda: markdown(data),
+    text = {"json": lambda: to_json(verification, plan), "md": lambda: markdown(data),
             "html": lambda: render_html(data)}[fmt]()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
