@@ -35,7 +35,6 @@ import psycopg
 from psycopg import pq
 from psycopg import sql as pgsql
 from psycopg.pq import TransactionStatus
-from sqlalchemy.dialects import postgresql as sa_pg
 
 from ferry.catalog.model import Catalog, DataType, Table
 from ferry.connectors import pg_normalize
@@ -43,7 +42,7 @@ from ferry.connectors.base import Connector, Dialect, KeyRange, Select
 from ferry.connectors.pg_errors import classify, connect_error
 from ferry.connectors.pg_identity import reset_identity
 from ferry.connectors.pg_introspect import Introspector
-from ferry.connectors.pg_types import register_text_loaders, sa_type
+from ferry.connectors.pg_types import register_text_loaders, sa_type, type_sql
 from ferry.connectors.pg_write import (bytes_as_text, client_reject, column_types, decode_text_bytes,
                                        prefetched)
 from ferry.errors import NotSupported, TerminalError, TransientError
@@ -118,7 +117,13 @@ class PostgresDialect(Dialect):
 
     def sa_dialect(self):
         """``sqlalchemy.dialects.postgresql.dialect()``."""
+        from sqlalchemy.dialects import postgresql as sa_pg
+
         return sa_pg.dialect()
+
+    def type_sql(self, dtype: DataType) -> str:
+        """See :func:`ferry.connectors.pg_types.type_sql` (DDL without SQLAlchemy)."""
+        return type_sql(dtype)
 
 
 class PostgresConnector(Connector):
