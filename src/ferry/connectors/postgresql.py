@@ -60,6 +60,9 @@ SESSION_SQL = ("SET TimeZone = 'UTC'; SET extra_float_digits = 1; SET DateStyle 
 READ_ONLY_SQL = "SET default_transaction_read_only = on"
 SNAPSHOT_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 COPY_BLOCK_BYTES = 1 << 20
+TYPE_NAMES_SQL = """
+SELECT t.oid, CASE WHEN t.typtype = 'e' THEN 'enum' ELSE COALESCE(bt.typname, t.typname) END FROM pg_type t
+LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype WHERE t.oid = ANY(%s)"""
 class PostgresDialect(Dialect):
     """PostgreSQL quoting, type map, capability flags and hashing SQL.
 
@@ -452,14 +455,32 @@ class PostgresConnector(Connector):
     # -- PostgreSQL -> PostgreSQL fast path -------------------------------------
     def read_copy(self, select: Select, krange: KeyRange, binary: bool = False) -> Iterator[bytes]:
         """Raw ``COPY (SELECT ...) TO STDOUT`` data blocks (text, or binary
-        when ``binary``) of ``select`` in ``krange``, for :meth:`write_copy`
-        on another PostgreSQL connector. The expressions are sent as they
-        are (no portable casts such as money -> numeric), so binary blocks
-        fit a target whose column types are identical. Rows come in scan
-        order (no ORDER BY: a sort or index scan costs ~1 s per million rows)."""
+        when ``binary``) of ``select`` in ``krange`` (its ``where`` included),
+        for :meth:`write_copy` on another PostgreSQL connector. The
+        expressions are sent as they are (no portable casts such as money ->
+        numeric), so binary blocks fit a target whose column types are
+        identical (see :meth:`result_types`). Rows come in scan order (no
+        ORDER BY: a sort or index scan costs ~1 s per million rows)."""
         sql, params = self._select_sql(select, krange, portable=False, ordered=False)
         statement = f"COPY ({sql}) TO STDOUT" + (" (FORMAT binary)" if binary else "")
         return self._copy_out(statement, params)
+
+    def result_types(self, select: Select) -> list[str]:
+        """The type of each column :meth:`read_copy` of ``select`` returns, as
+        ``pg_type.typname`` with domains resolved to their base (``int4``,
+        ``bpchar``) and ``enum`` for any enum; reads no row (``LIMIT 0``)."""
+        sql, _ = self._select_sql(select, KeyRange(), portable=False, ordered=False)
+        with self._errors("describe"), self._live().cursor() as cur:
+            cur.execute(f"SELECT * FROM ({sql}) AS ferry_q LIMIT 0")
+            oids = [d.type_code for d in cur.description]
+            cur.execute(TYPE_NAMES_SQL, (oids,))
+            names = dict(cur.fetchall())
+        return [names.get(oid, "") for oid in oids]
+
+    def column_type_names(self, table: Table) -> dict[str, str]:
+        """Column name -> base type name (``pg_type.typname``) of a table here."""
+        with self._errors("describe"):
+            return column_types(self._live(), self.dialect.qualify(table))
 
     def _copy_out(self, statement: str, params: list) -> Iterator[bytes]:
         if not params:

@@ -12,6 +12,12 @@ from ferry.runbook.phase import Phase, RunContext
 PHASE = "copy"
 
 
+def _plain(ctx: RunContext, table) -> tuple:
+    """The projection of ``table`` when no column is transformed."""
+    quote = ctx.source.dialect.quote
+    return tuple((quote(c.source), e[1]) for c, e in zip(table.casts, table.read.exprs))
+
+
 def chunk_id(table: str, index: int) -> str:
     """The stable action id of a chunk: ``copy:<table>:chunk:000042``."""
     return f"copy:{table}:chunk:{index:06d}"
@@ -31,18 +37,37 @@ class CopyPhase(Phase):
         self._plan_actions(ctx)
         self._count_nulls(ctx)
         self._count_transforms(ctx)
-        snapshot = ctx.source.export_snapshot()
-        if snapshot:
-            ctx.note("all workers read one consistent snapshot of the source")
         by_name = {t.name: t for t in ctx.tables}
-        for t in ctx.tables:
-            ctx.events.emit("TablePlanned", table=t.name, rows=t.source.row_estimate)
         pending = [(by_name[a.table], a) for a in ctx.journal.actions(ctx.run_id, PHASE)
                    if a.status != "done" and a.table in by_name]
         pending.sort(key=lambda item: -item[0].source.row_estimate)
-        settings = CopySettings(jobs=ctx.jobs, batch_rows=ctx.plan.options.batch_rows)
-        CopyEngine(ctx.source, ctx.target, ctx.journal, ctx.run_id, ctx.events, settings).run(pending)
+        settings = CopySettings(jobs=ctx.jobs, batch_rows=ctx.plan.options.batch_rows,
+                                native_copy=ctx.plan.options.native_copy)
+        engine = CopyEngine(ctx.source, ctx.target, ctx.journal, ctx.run_id, ctx.events, settings)
+        self._note_paths(ctx, engine, {t.name: t for t, _ in pending}.values())
+        snapshot = ctx.source.export_snapshot()
+        if snapshot:
+            ctx.note("all workers read one consistent snapshot of the source")
+        for t in ctx.tables:
+            ctx.events.emit("TablePlanned", table=t.name, rows=t.source.row_estimate)
+        engine.run(pending)
         self._check_rejects(ctx)
+
+    @staticmethod
+    def _note_paths(ctx: RunContext, engine: CopyEngine, tables) -> None:
+        """PostgreSQL -> PostgreSQL: journal each table's copy path (``CopyPath``
+        event) and say which tables leave the native COPY path, and which
+        transformed tables stay on it."""
+        if not (ctx.source.dialect.name == ctx.target.dialect.name == "postgresql"):
+            return
+        for table in tables:
+            path = engine.path(table)
+            ctx.journal.event(ctx.run_id, "CopyPath", table=table.name, path=path.format or "rows",
+                              reason=path.reason)
+            if not path.native:
+                ctx.note(f"{table.name}: row path instead of native COPY ({path.reason})")
+            elif table.transforms or table.filter or table.read.exprs != _plain(ctx, table):
+                ctx.note(f"{table.name}: transforms run in the source's COPY (native COPY, {path.format})")
 
     def _plan_actions(self, ctx: RunContext) -> None:
         """Journal each table's chunks once per run; a resumed run keeps them."""
