@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import Callable
 
 from ferry.connectors.base import Connector, KeyRange, Reject, Select
 from ferry.engines.chunks import decode_range, encode_value
@@ -54,10 +56,20 @@ class CopyEngine:
         self._local = _Workers()
         self._opened: list[Connector] = []
         self._paths: dict[str, CopyPath] = {}
+        self._left: Counter = Counter()
+        self._on_table_done = None
         self._opened_lock = threading.Lock()
 
-    def run(self, work: list[tuple[ResolvedTable, ActionRow]]) -> None:
-        """Copy every ``(table, action)``; raises the first terminal error."""
+    def run(self, work: list[tuple[ResolvedTable, ActionRow]],
+            on_table_done: Callable[[ResolvedTable, Connector], None] | None = None) -> None:
+        """Copy every ``(table, action)``; raises the first terminal error.
+
+        ``on_table_done(table, target)`` runs in the worker that copied a
+        table's last chunk, with that worker's target connection (no open
+        transaction), while the other workers go on with other tables.
+        """
+        self._left = Counter(t.name for t, _ in work)
+        self._on_table_done = on_table_done
         try:
             with ThreadPoolExecutor(max_workers=max(1, self.settings.jobs)) as pool:
                 futures = [pool.submit(self._copy_action, t, a) for t, a in work]
@@ -96,6 +108,11 @@ class CopyEngine:
         self.journal.action_done(self.run_id, action.id, rows, len(rejects), seconds)
         self.events.emit("ChunkCopied", table=table.name, action=action.id, rows=rows,
                          rejects=len(rejects), seconds=seconds)
+        with self._opened_lock:
+            self._left[table.name] -= 1
+            last = self._left[table.name] == 0
+        if last and self._on_table_done is not None:
+            self._on_table_done(table, self._pair()[1])
 
     def _copy_chunk(self, table: ResolvedTable, action: ActionRow, rewrite: bool,
                     fresh: bool) -> tuple[int, list[dict]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from ferry.catalog.ddl import foreign_key_sql, index_sql, primary_key_sql
 from ferry.catalog.names import shorten_identifier
 from ferry.engines.chunks import encode_range, plan_chunks
@@ -50,8 +52,23 @@ class CopyPhase(Phase):
             ctx.note("all workers read one consistent snapshot of the source")
         for t in ctx.tables:
             ctx.events.emit("TablePlanned", table=t.name, rows=t.source.row_estimate)
-        engine.run(pending)
+        keys_now = (lambda table, tgt: self._keys_now(ctx, table, tgt)) if ctx.plan.options.create_indexes else None
+        engine.run(pending, on_table_done=keys_now)
         self._check_rejects(ctx)
+
+    def _keys_now(self, ctx: RunContext, table, tgt) -> None:
+        """Build ``table``'s primary key and indexes as soon as its last chunk
+        is copied, on that worker's target connection ``tgt``, while the other
+        workers copy other tables. Any failure leaves the steps to
+        :meth:`complete`, which retries them and reports the error."""
+        try:
+            self._run_steps(ctx, table.name, self._key_steps(ctx, table),
+                            run=lambda action, fn: fn(tgt))
+        except Exception:  # noqa: BLE001 - complete() runs the step again and reports
+            try:
+                tgt.rollback()
+            except Exception:  # noqa: BLE001
+                pass
 
     @staticmethod
     def _note_paths(ctx: RunContext, engine: CopyEngine, tables) -> None:
@@ -152,15 +169,19 @@ class CopyPhase(Phase):
             steps.append((f"fk:{fk.name}", foreign_key_sql(table.target, fk, parents[fk.ref_table], d, name)))
         return steps
 
-    def _run_steps(self, ctx: RunContext, table: str, steps: list[tuple[str, str]]) -> None:
+    def _run_steps(self, ctx: RunContext, table: str, steps: list[tuple[str, str]], run=None) -> None:
+        """Execute and journal each step not done yet; ``run(action, fn)``
+        calls ``fn(target)`` (default :meth:`RunContext.on_target`)."""
+        run = run or ctx.on_target
         done = {a.id for a in ctx.journal.actions(ctx.run_id, "constraints") if a.status == "done"}
         for suffix, sql in steps:
             action = f"constraints:{table}:{suffix}"
             if action in done:
                 continue
             ctx.journal.plan_actions(ctx.run_id, "constraints", [(action, table, {"sql": sql})])
-            ctx.on_target(action, lambda t, sql=sql: (t.execute(sql), t.commit()))
-            ctx.journal.action_done(ctx.run_id, action, 0, 0, 0.0)
+            started = time.monotonic()
+            run(action, lambda t, sql=sql: (t.execute(sql), t.commit()))
+            ctx.journal.action_done(ctx.run_id, action, 0, 0, time.monotonic() - started)
 
     def rollback(self, ctx: RunContext) -> str:
         return ("copy: left in place so that `ferry run` resumes it; "
