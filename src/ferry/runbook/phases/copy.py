@@ -20,6 +20,15 @@ def _plain(ctx: RunContext, table) -> tuple:
     return tuple((quote(c.source), e[1]) for c, e in zip(table.casts, table.read.exprs))
 
 
+def _build(target, sql: str) -> None:
+    """Run one key, index or foreign key statement in its own transaction,
+    after the dialect's ``index_build_sql`` (PostgreSQL: more sort memory)."""
+    if target.dialect.index_build_sql:
+        target.execute(target.dialect.index_build_sql)
+    target.execute(sql)
+    target.commit()
+
+
 def chunk_id(table: str, index: int) -> str:
     """The stable action id of a chunk: ``copy:<table>:chunk:000042``."""
     return f"copy:{table}:chunk:{index:06d}"
@@ -180,7 +189,7 @@ class CopyPhase(Phase):
                 continue
             ctx.journal.plan_actions(ctx.run_id, "constraints", [(action, table, {"sql": sql})])
             started = time.monotonic()
-            run(action, lambda t, sql=sql: (t.execute(sql), t.commit()))
+            run(action, lambda t, sql=sql: _build(t, sql))
             ctx.journal.action_done(ctx.run_id, action, 0, 0, time.monotonic() - started)
 
     def rollback(self, ctx: RunContext) -> str:
