@@ -35,7 +35,7 @@ needs_table() { case $1 in pipe-*) return 0 ;; *) return 1 ;; esac; }
 contender_cmd() {
     local name=$1 src=$2 tgt=$3
     local ferry_pg="$FERRY run --source $(pg_url "$src") --target $(pg_url "$tgt") --tables pgbench_accounts --jobs 2"
-    local plan_env="BENCH_SOURCE_URL=$(pg_url "$src") BENCH_TARGET_URL=$(pg_url "$tgt")"
+    local plan_env="BENCH_SOURCE_DB=$src BENCH_TARGET_DB=$tgt"
     local ferry_my="$FERRY run --source $(my_url "$src") --target $(pg_url "$tgt") --tables pgbench_accounts --jobs 2"
     case $name in
     pipe-text) echo "psql -X -d $src -c 'COPY pgbench_accounts TO STDOUT' | psql -X -d $tgt -c 'COPY pgbench_accounts FROM STDIN'" ;;

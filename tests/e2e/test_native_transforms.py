@@ -80,17 +80,21 @@ def test_transformed_table_takes_native_path_and_equals_row_path(tmp_path, pg_ur
         assert [(r["ok"], r["source_rows"]) for r in json.loads(verified.stdout)] == [(True, 2990)]
 
 
-def test_same_types_take_binary_native_path(tmp_path, pg_url, pg_url2):
+def test_same_or_widened_types_take_binary_native_path(tmp_path, pg_url, pg_url2):
+    """integer -> bigint is cast in the source's SELECT: every produced type
+    then equals the target's and the COPY is binary."""
     make_accounts(pg_url, n=1200)
     table = {"source": "accounts", "filter": "bid <> 3", "columns": [
-        {"name": "aid"}, {"name": "bid"}, {"name": "filler", "target": "note"},
-        {"target": "bid10", "type": "integer", "expression": "bid * 10"}]}
-    result, _, journal = run(tmp_path, "binary", pg_url, pg_url2, table)
+        {"name": "aid"}, {"name": "bid"}, {"name": "abalance", "type": "bigint"},
+        {"name": "filler", "target": "note"}, {"target": "bid10", "type": "integer", "expression": "bid * 10"}]}
+    result, plan, journal = run(tmp_path, "binary", pg_url, pg_url2, table)
     assert result.exit_code == 0, result.output
     assert [e["path"] for e in events(journal, "CopyPath")] == ["binary"]
-    expected = g.query(pg_url, "SELECT count(*) FROM accounts WHERE bid <> 3")[0][0]
-    assert g.count(pg_url2, "accounts") == expected
-    assert g.query(pg_url2, "SELECT count(*) FROM accounts WHERE bid10 <> bid * 10 OR bid = 3") == [(0,)]
+    got = g.rows(pg_url2, "accounts", ("aid", "bid", "abalance", "note", "bid10"), key="aid")
+    assert got == [r[:5] for r in map(expected_row, range(1, 1201)) if r[1] is not None and r[1] != 3]
+    assert g.query(pg_url2, "SELECT data_type FROM information_schema.columns "
+                            "WHERE table_name = 'accounts' AND column_name = 'abalance'") == [("bigint",)]
+    assert g.cli("verify", str(plan)).exit_code == 0
 
 
 def test_refused_value_falls_back_to_row_path_and_is_rejected(tmp_path, pg_url, pg_url2):

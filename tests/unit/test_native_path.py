@@ -20,3 +20,10 @@ def test_types_whose_text_differs_from_the_row_path_take_the_row_path():
     assert path_for([("r", "float4", "float8")]) == CopyPath(None, "column r: float4 into float8")
     assert path_for([("b", "bytea", "text")]).format is None
     assert path_for([("m", "money", "money")]).format is None
+
+
+def test_widenings_are_known_exact_casts():
+    from ferry.engines.native import WIDENINGS
+
+    assert WIDENINGS[("int4", "int8")] == "bigint" and ("int8", "int4") not in WIDENINGS
+    assert ("numeric", "int4") not in WIDENINGS  # a cast rounds where the target's input refuses

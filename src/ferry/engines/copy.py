@@ -149,7 +149,7 @@ class CopyEngine:
     def _stream(self, src, tgt, table: ResolvedTable, krange: KeyRange, rejects: list[dict]) -> int:
         path = self.path(table, src, tgt)
         if path.native:
-            copied = self._stream_native(src, tgt, table, krange, path.binary)
+            copied = self._stream_native(src, tgt, table, krange, path)
             if copied is not None:
                 return copied
         if hasattr(tgt, "write_stream"):
@@ -195,7 +195,7 @@ class CopyEngine:
             tgt.rollback_to("ferry_chunk")
             return None
 
-    def _stream_native(self, src, tgt, table: ResolvedTable, krange: KeyRange, binary: bool) -> int | None:
+    def _stream_native(self, src, tgt, table: ResolvedTable, krange: KeyRange, path: CopyPath) -> int | None:
         """PostgreSQL -> PostgreSQL: stream COPY TO STDOUT (of the transforming
         projection, key range and filter) into COPY FROM STDIN (no row passes
         through Python). None when the target refused data: the chunk then
@@ -204,7 +204,8 @@ class CopyEngine:
         columns = [c.name for c in table.target.columns]
         tgt.savepoint("ferry_native")
         try:
-            count = tgt.write_copy(table.target, columns, src.read_copy(table.read, krange, binary), binary)
+            blocks = src.read_copy(path.select or table.read, krange, path.binary)
+            count = tgt.write_copy(table.target, columns, blocks, path.binary)
         except RejectError as exc:
             tgt.rollback_to("ferry_native")
             self.journal.event(self.run_id, "NativeCopyRefused", table=table.name, error=exc.message)

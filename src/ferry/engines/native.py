@@ -16,6 +16,9 @@ the source, no row read) and the target's column types:
   would send after loading the value into Python (integers, numeric,
   double precision, strings, dates and times, boolean, uuid, json, enums ...),
   so the target parses the same text either way;
+* ``binary`` too when the only differences are widenings (``integer`` into
+  ``bigint``, ``real`` into ``double precision``): the projection then casts
+  those columns in SQL, which gives the value the row path would write;
 * the row path otherwise (``real`` into another type: Python widens the
   float4 first; ``bytea`` into text: the row path decodes UTF-8; ``money``;
   arrays and user types into another type).
@@ -26,9 +29,9 @@ which isolates the rejects (:class:`ferry.engines.copy.CopyEngine`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ferry.connectors.base import Connector
+from ferry.connectors.base import Connector, Select
 from ferry.transform.mapping import ResolvedTable
 
 # pg_type.typname of types whose COPY binary form a column of the same type reads unchanged
@@ -39,6 +42,9 @@ BINARY_SAFE = frozenset({"int2", "int4", "int8", "numeric", "float4", "float8", 
 TEXT_FAITHFUL = frozenset({"int2", "int4", "int8", "numeric", "float8", "text", "varchar", "bpchar",
                            "name", "bool", "date", "time", "timestamp", "timestamptz", "interval", "uuid",
                            "json", "jsonb", "enum", "inet", "cidr"})
+# (produced, target) -> the SQL type a cast in the projection widens to, exactly
+WIDENINGS = {("int2", "int4"): "integer", ("int2", "int8"): "bigint", ("int4", "int8"): "bigint",
+             ("float4", "float8"): "double precision"}
 
 
 @dataclass(frozen=True)
@@ -48,10 +54,13 @@ class CopyPath:
     Attributes:
         format: ``"binary"`` or ``"text"`` (native COPY), None (row path).
         reason: why the row path, for notes (empty on the native path).
+        select: what the native COPY reads when it is not the table's
+            ``read`` (widening casts added), else None.
     """
 
     format: str | None
     reason: str = ""
+    select: Select | None = None
 
     @property
     def native(self) -> bool:
@@ -80,6 +89,12 @@ def choose_path(table: ResolvedTable, src: Connector, tgt: Connector, allowed: b
     produced = src.result_types(table.read)
     wanted = tgt.column_type_names(table.target)
     pairs = [(c.name, got, wanted.get(c.name, "")) for c, got in zip(table.target.columns, produced)]
+    widened = [WIDENINGS.get((got, want)) for _, got, want in pairs]
+    if any(widened):
+        path = path_for([(c, want if to else got, want) for (c, got, want), to in zip(pairs, widened)])
+        if path.binary:
+            exprs = tuple((f"CAST({e} AS {to})" if to else e, t) for (e, t), to in zip(table.read.exprs, widened))
+            return CopyPath("binary", select=replace(table.read, exprs=exprs))
     return path_for(pairs)
 
 
