@@ -119,3 +119,17 @@ def expected_row(i: int) -> tuple:
     bid = None if i % 11 == 0 else i % 7
     return (i, bid, (i * 37) % 2001 - 1000, f"f{i}".ljust(20), None if bid is None else bid * 10,
             None if i % 5 == 0 else i * 3)
+
+
+def test_types_the_native_copy_cannot_carry_take_the_row_path_with_a_note(tmp_path, pg_url, pg_url2):
+    """money prints with the locale's currency sign: the table goes through the
+    row path (which reads it as numeric), and the run says why."""
+    g.execute(pg_url, "CREATE TABLE prices (id integer PRIMARY KEY, amount money, label text)",
+              "INSERT INTO prices SELECT i, i * 1.25, 'p' || i FROM generate_series(1, 50) AS i")
+    result, _, journal = run(tmp_path, "money", pg_url, pg_url2, {"source": "prices"})
+    assert result.exit_code == 0, result.output
+    assert events(journal, "CopyPath") == [{"table": "public.prices", "path": "rows",
+                                            "reason": "column amount: money into numeric"}]
+    assert "public.prices: row path instead of native COPY (column amount: money into numeric)" in result.output
+    got = g.rows(pg_url2, "prices", ("id", "amount", "label"))
+    assert [(i, float(a), t) for i, a, t in got] == [(i, i * 1.25, f"p{i}") for i in range(1, 51)]
