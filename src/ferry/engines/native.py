@@ -14,14 +14,14 @@ the source, no row read) and the target's column types:
   output read back by the same type's input function is exact: what pg_dump
   relies on) or is of a type whose text output is the text the row path
   would send after loading the value into Python (integers, numeric,
-  double precision, strings, dates and times, boolean, uuid, json, enums ...),
+  strings, dates and times, boolean, uuid, json, enums ...),
   so the target parses the same text either way;
 * ``binary`` too when the only differences are widenings (``integer`` into
   ``bigint``, ``real`` into ``double precision``): the projection then casts
   those columns in SQL, which gives the value the row path would write;
-* the row path otherwise (``real`` into another type: Python widens the
-  float4 first; ``bytea`` into text: the row path decodes UTF-8; ``money``;
-  arrays and user types into another type).
+* the row path otherwise (``real`` or ``double precision`` into another type
+  than a wider float; ``bytea`` into text: the row path decodes UTF-8;
+  ``money``; arrays and user types into another type).
 
 A chunk whose native COPY the target refuses falls back to the row path,
 which isolates the rejects (:class:`ferry.engines.copy.CopyEngine`).
@@ -39,7 +39,8 @@ BINARY_SAFE = frozenset({"int2", "int4", "int8", "numeric", "float4", "float8", 
                          "bpchar", "bytea", "date", "time", "timestamp", "timestamptz", "bool", "uuid",
                          "json", "jsonb", "interval"})
 # types whose text output equals what psycopg sends back for the value it loads
-TEXT_FAITHFUL = frozenset({"int2", "int4", "int8", "numeric", "float8", "text", "varchar", "bpchar",
+# (not float8: PostgreSQL prints 2 where Python's float prints 2.0, which an integer column refuses)
+TEXT_FAITHFUL = frozenset({"int2", "int4", "int8", "numeric", "text", "varchar", "bpchar",
                            "name", "bool", "date", "time", "timestamp", "timestamptz", "interval", "uuid",
                            "json", "jsonb", "enum", "inet", "cidr"})
 # (produced, target) -> the SQL type a cast in the projection widens to, exactly
