@@ -6,6 +6,10 @@
 #                  (the same end state as ferry's: table, rows and primary key)
 #   ferry-pg       ferry run --jobs 2 --no-verify                      PostgreSQL -> PostgreSQL
 #   ferry-pg-verify ferry run --jobs 2 (with the verification)         PostgreSQL -> PostgreSQL
+#   ferry-pg-plain ferry run transforms/plain.yaml (no transform)      PostgreSQL -> PostgreSQL
+#   ferry-pg-transforms ferry run transforms/transforms.yaml           PostgreSQL -> PostgreSQL
+#                  (abalance cast to bigint, filler renamed note, bid10 = bid * 10 added)
+#   ferry-pg-transforms-rows the same with options.native_copy false   PostgreSQL -> PostgreSQL
 #   pipe-mariadb   mariadb --batch --quick | psql COPY FROM STDIN      MariaDB -> PostgreSQL
 #   pgloader       pgloader pgloader/defaults.load                     MariaDB -> PostgreSQL
 #   pgloader-prefetch pgloader pgloader/prefetch.load (prefetch rows = 10000)
@@ -20,7 +24,7 @@
 # tree: FERRY="python3 -m ferry.cli" PYTHONPATH=/path/to/tree/src
 FERRY=${FERRY:-ferry}
 
-CONTENDERS="pipe-text pipe-binary pipe-text-pk ferry-pg ferry-pg-verify pipe-mariadb pgloader pgloader-prefetch ferry-my ferry-my-verify"
+CONTENDERS="pipe-text pipe-binary pipe-text-pk ferry-pg ferry-pg-verify ferry-pg-plain ferry-pg-transforms ferry-pg-transforms-rows pipe-mariadb pgloader pgloader-prefetch ferry-my ferry-my-verify"
 
 ACCOUNTS_DDL="CREATE TABLE pgbench_accounts (aid int NOT NULL, bid int, abalance int, filler char(84))"
 
@@ -31,6 +35,7 @@ needs_table() { case $1 in pipe-*) return 0 ;; *) return 1 ;; esac; }
 contender_cmd() {
     local name=$1 src=$2 tgt=$3
     local ferry_pg="$FERRY run --source $(pg_url "$src") --target $(pg_url "$tgt") --tables pgbench_accounts --jobs 2"
+    local plan_env="BENCH_SOURCE_DB=$src BENCH_TARGET_DB=$tgt"
     local ferry_my="$FERRY run --source $(my_url "$src") --target $(pg_url "$tgt") --tables pgbench_accounts --jobs 2"
     case $name in
     pipe-text) echo "psql -X -d $src -c 'COPY pgbench_accounts TO STDOUT' | psql -X -d $tgt -c 'COPY pgbench_accounts FROM STDIN'" ;;
@@ -38,6 +43,9 @@ contender_cmd() {
     pipe-text-pk) echo "$(contender_cmd pipe-text "$src" "$tgt") && psql -X -d $tgt -c 'ALTER TABLE pgbench_accounts ADD PRIMARY KEY (aid)'" ;;
     ferry-pg) echo "$ferry_pg --no-verify" ;;
     ferry-pg-verify) echo "$ferry_pg" ;;
+    ferry-pg-plain) echo "$plan_env $FERRY run $BENCH_DIR/transforms/plain.yaml" ;;
+    ferry-pg-transforms) echo "$plan_env $FERRY run $BENCH_DIR/transforms/transforms.yaml" ;;
+    ferry-pg-transforms-rows) echo "$plan_env $FERRY run $BENCH_DIR/transforms/transforms-rows.yaml" ;;
     pipe-mariadb) echo "mariadb -h $MYHOST -P $MYPORT -u $MYUSER --batch --quick --skip-column-names -e 'SELECT aid, bid, abalance, filler FROM pgbench_accounts' $src | psql -X -d $tgt -c 'COPY pgbench_accounts FROM STDIN'" ;;
     pgloader) echo "BENCH_SOURCE_DB=$src BENCH_TARGET_DB=$tgt MYUSER=$MYUSER MYHOST=$MYHOST MYPORT=$MYPORT pgloader --quiet $BENCH_DIR/pgloader/defaults.load" ;;
     pgloader-prefetch) echo "BENCH_SOURCE_DB=$src BENCH_TARGET_DB=$tgt MYUSER=$MYUSER MYHOST=$MYHOST MYPORT=$MYPORT pgloader --quiet $BENCH_DIR/pgloader/prefetch.load" ;;

@@ -502,3 +502,15 @@ def test_dialect_quoting_flags_and_sa_types_for_every_kind(pg):
     assert str(made[f"c{len(kinds) - 4}"]) == "decimal(12,3)"
     assert made[f"c{len(kinds) - 1}"].precision == 3
 
+
+
+def test_type_sql_spells_what_sqlalchemy_compiles(pg):
+    """The DDL written without SQLAlchemy names the same types as its compiler."""
+    d = pg.dialect
+    kinds = [DataType(k) for k in Kind if k != Kind.ARRAY] + [
+        DataType(Kind.ARRAY, item=DataType(Kind.DECIMAL, precision=12, scale=3)),
+        DataType(Kind.DECIMAL, precision=2000), DataType(Kind.CHAR, length=4), DataType(Kind.VARCHAR, length=9),
+        DataType(Kind.TIME, precision=2), DataType(Kind.TIMESTAMP, precision=9),
+        DataType(Kind.TIMESTAMPTZ, precision=3)]
+    for t in kinds:
+        assert d.type_sql(t) == str(d.sa_type(t).compile(dialect=d.sa_dialect())), t

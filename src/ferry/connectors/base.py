@@ -158,6 +158,8 @@ class Dialect(abc.ABC):
             be created with it (SQLite rowid tables, InnoDB clustered index).
         shared_snapshot: True when parallel readers can share one consistent
             snapshot (PostgreSQL exported snapshots).
+        index_build_sql: a statement run in the transaction of each primary
+            key / index build after the load (session settings), or "".
     """
 
     name: str = ""
@@ -165,6 +167,7 @@ class Dialect(abc.ABC):
     max_identifier_length: int = 63
     primary_key_after_load: bool = False
     shared_snapshot: bool = False
+    index_build_sql: str = ""
 
     @abc.abstractmethod
     def quote(self, identifier: str) -> str:

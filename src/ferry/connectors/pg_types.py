@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from psycopg.adapt import AdaptersMap
 from psycopg.types.string import TextLoader
-from sqlalchemy.dialects import postgresql as pg
 
 from ferry.catalog.model import DataType, Kind
 
@@ -106,6 +105,36 @@ def _with_modifier(dtype: DataType, name: str, typmod: int) -> DataType:
     return dtype
 
 
+def type_sql(dtype: DataType) -> str:
+    """The PostgreSQL spelling of a target column of ``dtype`` in DDL, the
+    same text SQLAlchemy compiles from :func:`sa_type` (``NUMERIC(10, 2)``,
+    ``TIMESTAMP(3) WITH TIME ZONE``, ``TEXT[]``), without importing it."""
+    k = dtype.kind
+    if k == Kind.DECIMAL:
+        if dtype.precision and dtype.precision <= 1000:
+            return f"NUMERIC({dtype.precision}, {max(dtype.scale or 0, 0)})"
+        return "NUMERIC"
+    if k == Kind.CHAR:
+        return f"CHAR({dtype.length})" if dtype.length else "TEXT"
+    if k == Kind.VARCHAR:
+        return f"VARCHAR({dtype.length})" if dtype.length else "VARCHAR"
+    if k in (Kind.TIME, Kind.TIMESTAMP, Kind.TIMESTAMPTZ):
+        precision = f"({min(dtype.precision, 6)})" if dtype.precision is not None else ""
+        zone = "WITH" if k == Kind.TIMESTAMPTZ else "WITHOUT"
+        return f"{'TIME' if k == Kind.TIME else 'TIMESTAMP'}{precision} {zone} TIME ZONE"
+    if k == Kind.ARRAY:
+        return type_sql(dtype.item or DataType(Kind.TEXT)) + "[]"
+    return _SIMPLE_SQL[k]
+
+
+_SIMPLE_SQL = {
+    Kind.BOOLEAN: "BOOLEAN", Kind.SMALLINT: "SMALLINT", Kind.INTEGER: "INTEGER", Kind.BIGINT: "BIGINT",
+    Kind.FLOAT: "REAL", Kind.DOUBLE: "DOUBLE PRECISION", Kind.TEXT: "TEXT", Kind.BYTES: "BYTEA",
+    Kind.DATE: "DATE", Kind.INTERVAL: "INTERVAL", Kind.JSON: "JSONB", Kind.UUID: "UUID",
+    Kind.ENUM: "TEXT", Kind.YEAR: "SMALLINT", Kind.SET: "TEXT[]",
+}
+
+
 def sa_type(dtype: DataType):
     """The SQLAlchemy PostgreSQL type for a target column of ``dtype``.
 
@@ -114,6 +143,8 @@ def sa_type(dtype: DataType):
     ``char`` is ``char(1)`` in PostgreSQL), DECIMAL beyond 1000 digits ->
     unconstrained NUMERIC. ``unsigned`` is ignored (casting widens first).
     """
+    from sqlalchemy.dialects import postgresql as pg  # only for DDL tests: ~0.2 s to import
+
     k = dtype.kind
     if k == Kind.DECIMAL:
         if dtype.precision and dtype.precision <= 1000:
@@ -130,13 +161,14 @@ def sa_type(dtype: DataType):
         return pg.TIMESTAMP(timezone=k == Kind.TIMESTAMPTZ, precision=precision)
     if k == Kind.ARRAY:
         return pg.ARRAY(sa_type(dtype.item or DataType(Kind.TEXT)))
-    return _SIMPLE_SA[k]()
+    return _simple_sa(pg)[k]()
 
 
-_SIMPLE_SA = {
-    Kind.BOOLEAN: pg.BOOLEAN, Kind.SMALLINT: pg.SMALLINT, Kind.INTEGER: pg.INTEGER,
-    Kind.BIGINT: pg.BIGINT, Kind.FLOAT: pg.REAL, Kind.DOUBLE: pg.DOUBLE_PRECISION,
-    Kind.TEXT: pg.TEXT, Kind.BYTES: pg.BYTEA, Kind.DATE: pg.DATE, Kind.INTERVAL: pg.INTERVAL,
-    Kind.JSON: pg.JSONB, Kind.UUID: pg.UUID, Kind.ENUM: pg.TEXT, Kind.YEAR: pg.SMALLINT,
-    Kind.SET: lambda: pg.ARRAY(pg.TEXT()),
-}
+def _simple_sa(pg) -> dict:
+    return {
+        Kind.BOOLEAN: pg.BOOLEAN, Kind.SMALLINT: pg.SMALLINT, Kind.INTEGER: pg.INTEGER,
+        Kind.BIGINT: pg.BIGINT, Kind.FLOAT: pg.REAL, Kind.DOUBLE: pg.DOUBLE_PRECISION,
+        Kind.TEXT: pg.TEXT, Kind.BYTES: pg.BYTEA, Kind.DATE: pg.DATE, Kind.INTERVAL: pg.INTERVAL,
+        Kind.JSON: pg.JSONB, Kind.UUID: pg.UUID, Kind.ENUM: pg.TEXT, Kind.YEAR: pg.SMALLINT,
+        Kind.SET: lambda: pg.ARRAY(pg.TEXT()),
+    }

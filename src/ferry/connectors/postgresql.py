@@ -35,7 +35,6 @@ import psycopg
 from psycopg import pq
 from psycopg import sql as pgsql
 from psycopg.pq import TransactionStatus
-from sqlalchemy.dialects import postgresql as sa_pg
 
 from ferry.catalog.model import Catalog, DataType, Table
 from ferry.connectors import pg_normalize
@@ -43,7 +42,7 @@ from ferry.connectors.base import ORDERED_MD5, PG_HASH, PG_RAW, SUM_MD5, Connect
 from ferry.connectors.pg_errors import classify, connect_error
 from ferry.connectors.pg_identity import reset_identity
 from ferry.connectors.pg_introspect import Introspector
-from ferry.connectors.pg_types import register_text_loaders, sa_type
+from ferry.connectors.pg_types import register_text_loaders, sa_type, type_sql
 from ferry.connectors.pg_write import (bytes_as_text, client_reject, column_types, decode_text_bytes,
                                        prefetched)
 from ferry.errors import NotSupported, TerminalError, TransientError
@@ -61,6 +60,9 @@ SESSION_SQL = ("SET TimeZone = 'UTC'; SET extra_float_digits = 1; SET DateStyle 
 READ_ONLY_SQL = "SET default_transaction_read_only = on"
 SNAPSHOT_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 COPY_BLOCK_BYTES = 1 << 20
+TYPE_NAMES_SQL = """
+SELECT t.oid, CASE WHEN t.typtype = 'e' THEN 'enum' ELSE COALESCE(bt.typname, t.typname) END FROM pg_type t
+LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype WHERE t.oid = ANY(%s)"""
 class PostgresDialect(Dialect):
     """PostgreSQL quoting, type map, capability flags and hashing SQL.
 
@@ -74,6 +76,14 @@ class PostgresDialect(Dialect):
     max_identifier_length = 63
     primary_key_after_load = True
     shared_snapshot = True
+    # maintenance_work_mem raised to 256 MB (never lowered) for the index
+    # build's transaction only (set_config(..., true) = SET LOCAL): the sort
+    # of a 1 M-row key then fits in memory and parallel maintenance workers
+    # (max_parallel_maintenance_workers, default 2) get 32 MB each (manual
+    # 20.4.1 "maintenance_work_mem"; measured: ADD PRIMARY KEY on 1 M fresh
+    # pgbench rows 0.27-0.29 s instead of 0.28-0.32 s, bench/RESULTS.md).
+    index_build_sql = ("SELECT set_config('maintenance_work_mem', '262144kB', true) FROM pg_settings "
+                       "WHERE name = 'maintenance_work_mem' AND setting::bigint < 262144")
 
     def __init__(self, utf8: bool = True, version: int = 0) -> None:
         self.utf8 = utf8
@@ -140,7 +150,13 @@ class PostgresDialect(Dialect):
 
     def sa_dialect(self):
         """``sqlalchemy.dialects.postgresql.dialect()``."""
+        from sqlalchemy.dialects import postgresql as sa_pg
+
         return sa_pg.dialect()
+
+    def type_sql(self, dtype: DataType) -> str:
+        """See :func:`ferry.connectors.pg_types.type_sql` (DDL without SQLAlchemy)."""
+        return type_sql(dtype)
 
 
 class PostgresConnector(Connector):
@@ -469,14 +485,32 @@ class PostgresConnector(Connector):
     # -- PostgreSQL -> PostgreSQL fast path -------------------------------------
     def read_copy(self, select: Select, krange: KeyRange, binary: bool = False) -> Iterator[bytes]:
         """Raw ``COPY (SELECT ...) TO STDOUT`` data blocks (text, or binary
-        when ``binary``) of ``select`` in ``krange``, for :meth:`write_copy`
-        on another PostgreSQL connector. The expressions are sent as they
-        are (no portable casts such as money -> numeric), so binary blocks
-        fit a target whose column types are identical. Rows come in scan
-        order (no ORDER BY: a sort or index scan costs ~1 s per million rows)."""
+        when ``binary``) of ``select`` in ``krange`` (its ``where`` included),
+        for :meth:`write_copy` on another PostgreSQL connector. The
+        expressions are sent as they are (no portable casts such as money ->
+        numeric), so binary blocks fit a target whose column types are
+        identical (see :meth:`result_types`). Rows come in scan order (no
+        ORDER BY: a sort or index scan costs ~1 s per million rows)."""
         sql, params = self._select_sql(select, krange, portable=False, ordered=False)
         statement = f"COPY ({sql}) TO STDOUT" + (" (FORMAT binary)" if binary else "")
         return self._copy_out(statement, params)
+
+    def result_types(self, select: Select) -> list[str]:
+        """The type of each column :meth:`read_copy` of ``select`` returns, as
+        ``pg_type.typname`` with domains resolved to their base (``int4``,
+        ``bpchar``) and ``enum`` for any enum; reads no row (``LIMIT 0``)."""
+        sql, _ = self._select_sql(select, KeyRange(), portable=False, ordered=False)
+        with self._errors("describe"), self._live().cursor() as cur:
+            cur.execute(f"SELECT * FROM ({sql}) AS ferry_q LIMIT 0")
+            oids = [d.type_code for d in cur.description]
+            cur.execute(TYPE_NAMES_SQL, (oids,))
+            names = dict(cur.fetchall())
+        return [names.get(oid, "") for oid in oids]
+
+    def column_type_names(self, table: Table) -> dict[str, str]:
+        """Column name -> base type name (``pg_type.typname``) of a table here."""
+        with self._errors("describe"):
+            return column_types(self._live(), self.dialect.qualify(table))
 
     def _copy_out(self, statement: str, params: list) -> Iterator[bytes]:
         if not params:

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from typing import Callable
 
 from ferry.connectors.base import Connector, KeyRange, Reject, Select
 from ferry.engines.chunks import decode_range, encode_value
 from ferry.engines.functions import apply_functions
 from ferry.engines.keymap import KeyRewriter, clear_chunk
+from ferry.engines.native import CopyPath, choose_path
 from ferry.engines.retry import with_retries
 from ferry.errors import RejectError
 from ferry.state.events import Events
@@ -28,10 +31,12 @@ from ferry.transform.mapping import ResolvedTable
 
 @dataclass
 class CopySettings:
-    """``jobs`` workers; ``batch_rows`` rows per read/write batch."""
+    """``jobs`` workers; ``batch_rows`` rows per read/write batch;
+    ``native_copy`` False keeps PostgreSQL -> PostgreSQL on the row path."""
 
     jobs: int
     batch_rows: int
+    native_copy: bool = True
 
 
 class _Workers(threading.local):
@@ -52,11 +57,22 @@ class CopyEngine:
         self.settings = settings
         self._local = _Workers()
         self._opened: list[Connector] = []
+        self._paths: dict[str, CopyPath] = {}
+        self._left: Counter = Counter()
+        self._on_table_done = None
         self._opened_lock = threading.Lock()
         self._keys = KeyRewriter()
 
-    def run(self, work: list[tuple[ResolvedTable, ActionRow]]) -> None:
-        """Copy every ``(table, action)``; raises the first terminal error."""
+    def run(self, work: list[tuple[ResolvedTable, ActionRow]],
+            on_table_done: Callable[[ResolvedTable, Connector], None] | None = None) -> None:
+        """Copy every ``(table, action)``; raises the first terminal error.
+
+        ``on_table_done(table, target)`` runs in the worker that copied a
+        table's last chunk, with that worker's target connection (no open
+        transaction), while the other workers go on with other tables.
+        """
+        self._left = Counter(t.name for t, _ in work)
+        self._on_table_done = on_table_done
         try:
             with ThreadPoolExecutor(max_workers=max(1, self.settings.jobs)) as pool:
                 futures = [pool.submit(self._copy_action, t, a) for t, a in work]
@@ -95,6 +111,11 @@ class CopyEngine:
         self.journal.action_done(self.run_id, action.id, rows, len(rejects), seconds)
         self.events.emit("ChunkCopied", table=table.name, action=action.id, rows=rows,
                          rejects=len(rejects), seconds=seconds)
+        with self._opened_lock:
+            self._left[table.name] -= 1
+            last = self._left[table.name] == 0
+        if last and self._on_table_done is not None:
+            self._on_table_done(table, self._pair()[1])
 
     def _copy_chunk(self, table: ResolvedTable, action: ActionRow, rewrite: bool,
                     fresh: bool) -> tuple[int, list[dict]]:
@@ -133,9 +154,9 @@ class CopyEngine:
     def _stream(self, src, tgt, table: ResolvedTable, krange: KeyRange, rejects: list[dict]) -> int:
         if table.remap or table.rewrites or table.functions:
             return self._stream_in_python(src, tgt, table, krange, rejects)
-        binary = native_copy_format(table, src, tgt)
-        if binary is not None:
-            copied = self._stream_native(src, tgt, table, krange, binary)
+        path = self.path(table, src, tgt)
+        if path.native:
+            copied = self._stream_native(src, tgt, table, krange, path)
             if copied is not None:
                 return copied
         if hasattr(src, "read_copy_text") and tgt.dialect.name == "postgresql":
@@ -177,6 +198,17 @@ class CopyEngine:
             self.events.emit("RowsCopied", table=table.name, rows=len(batch))
         return written
 
+    def path(self, table: ResolvedTable, src: Connector | None = None, tgt: Connector | None = None) -> CopyPath:
+        """The :class:`~ferry.engines.native.CopyPath` of ``table``, chosen once
+        per run (with ``src``/``tgt``, default the prototypes)."""
+        with self._opened_lock:
+            found = self._paths.get(table.name)
+        if found is None:
+            found = choose_path(table, src or self.source, tgt or self.target, self.settings.native_copy)
+            with self._opened_lock:
+                self._paths[table.name] = found
+        return found
+
     def _stream_whole(self, src, tgt, table: ResolvedTable, krange: KeyRange) -> int | None:
         """The chunk as one bulk write (one COPY), reads overlapping writes.
         None when the target refused a row: the caller then writes batch by
@@ -212,16 +244,20 @@ class CopyEngine:
         self.events.emit("RowsCopied", table=table.name, rows=count)
         return count
 
-    def _stream_native(self, src, tgt, table: ResolvedTable, krange: KeyRange, binary: bool) -> int | None:
-        """PostgreSQL -> PostgreSQL: stream COPY TO STDOUT into COPY FROM STDIN
-        (no row passes through Python). None when the target refused data: the
-        chunk then takes the row path, which isolates the rejects."""
+    def _stream_native(self, src, tgt, table: ResolvedTable, krange: KeyRange, path: CopyPath) -> int | None:
+        """PostgreSQL -> PostgreSQL: stream COPY TO STDOUT (of the transforming
+        projection, key range and filter) into COPY FROM STDIN (no row passes
+        through Python). None when the target refused data: the chunk then
+        takes the row path, which isolates the rejects (journaled as a
+        ``NativeCopyRefused`` event)."""
         columns = [c.name for c in table.target.columns]
         tgt.savepoint("ferry_native")
         try:
-            count = tgt.write_copy(table.target, columns, src.read_copy(table.read, krange, binary), binary)
-        except RejectError:
+            blocks = src.read_copy(path.select or table.read, krange, path.binary)
+            count = tgt.write_copy(table.target, columns, blocks, path.binary)
+        except RejectError as exc:
             tgt.rollback_to("ferry_native")
+            self.journal.event(self.run_id, "NativeCopyRefused", table=table.name, error=exc.message)
             return None
         self.events.emit("RowsCopied", table=table.name, rows=count)
         return count
@@ -243,28 +279,6 @@ class CopyEngine:
                 out.extend(_reject_record(Reject(row, reason, column), key_pos, columns) for row in batch)
             earlier.append(predicate)
         return out
-
-
-# PostgreSQL types whose COPY binary form is the same on both sides of an identity cast
-_BINARY_SAFE = ("smallint", "integer", "bigint", "numeric", "real", "double precision", "text",
-                "character varying", "character", "bytea", "date", "time without time zone",
-                "timestamp without time zone", "timestamp with time zone", "boolean", "uuid",
-                "json", "jsonb", "interval")
-
-
-def native_copy_format(table: ResolvedTable, src: Connector, tgt: Connector) -> bool | None:
-    """True (binary) when ``table`` can take the native COPY path, else None.
-
-    Needs PostgreSQL on both sides, every column read as itself (no casting
-    expression, no filter), and only built-in types whose binary form the
-    target reads unchanged (enums, domains, arrays, money take the row path)."""
-    if not (src.dialect.name == tgt.dialect.name == "postgresql") or table.read.where:
-        return None
-    for (expr, _), col in zip(table.read.exprs, table.casts):
-        native = table.source.column(col.source).type.native.split("(")[0].strip()
-        if expr != src.dialect.quote(col.source) or native not in _BINARY_SAFE:
-            return None
-    return True
 
 
 def write_isolating(tgt: Connector, table, columns: list[str], rows: list[tuple]) -> list[Reject]:

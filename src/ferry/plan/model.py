@@ -160,6 +160,8 @@ class Options(_Strict):
         "fail", description="what to do with a target table that exists before the first run")
     verify: bool = Field(True, description="run `verify` (counts and checksums) at the end of the run")
     create_indexes: bool = Field(True, description="create primary keys, indexes and foreign keys")
+    native_copy: bool = Field(True, description="PostgreSQL -> PostgreSQL: stream COPY from server to server "
+                              "(transforms included); false sends every row through the row path")
 
 
 class SqlCheck(_Strict):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-import sqlglot
-
 from ferry.catalog.model import Kind
 
 # a PostgreSQL cast suffix (``'G'::mpaa_rating``, ``'{}'::text[]``): the target column may
@@ -30,6 +28,8 @@ def translate_default(text: str, source: str, target: str, kind=None) -> str | N
         text = _CAST.sub("", text)
     if source == target:
         return text
+    import sqlglot  # on first use: most defaults never reach it
+
     try:
         out = sqlglot.transpile(text, read=_SQLGLOT[source], write=_SQLGLOT[target])[0]
     except Exception:  # sqlglot raises several error types for dialect gaps

@@ -70,7 +70,8 @@ class ResolvedTable:
             source rows the migration covers (``read.where`` adds the reject
             filters). Row counts of the source must use it.
         transforms: ``"column: trim, upper"`` per column whose values a
-            transform changes (reports; such tables leave the native COPY path).
+            transform changes (reports; PostgreSQL -> PostgreSQL runs them in the
+            source's COPY, see :mod:`ferry.engines.native`).
         filter: the plan's ``filter`` as written (portable SQL), for reports.
         source_checks: ``(SQL, problem)`` the source must answer with a true
             first value before any data moves (see :mod:`ferry.transform.probe`).

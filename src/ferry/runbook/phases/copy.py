@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from ferry.catalog.ddl import foreign_key_sql, index_sql, primary_key_sql
 from ferry.catalog.names import shorten_identifier
 from ferry.engines.chunks import encode_range, plan_chunks
@@ -10,6 +12,21 @@ from ferry.errors import TooManyRejects
 from ferry.runbook.phase import Phase, RunContext
 
 PHASE = "copy"
+
+
+def _plain(ctx: RunContext, table) -> tuple:
+    """The projection of ``table`` when no column is transformed."""
+    quote = ctx.source.dialect.quote
+    return tuple((quote(c.source), e[1]) for c, e in zip(table.casts, table.read.exprs))
+
+
+def _build(target, sql: str) -> None:
+    """Run one key, index or foreign key statement in its own transaction,
+    after the dialect's ``index_build_sql`` (PostgreSQL: more sort memory)."""
+    if target.dialect.index_build_sql:
+        target.execute(target.dialect.index_build_sql)
+    target.execute(sql)
+    target.commit()
 
 
 def chunk_id(table: str, index: int) -> str:
@@ -49,20 +66,55 @@ class CopyPhase(Phase):
         self._plan_actions(ctx)
         self._count_nulls(ctx)
         self._count_transforms(ctx)
-        snapshot = ctx.source.export_snapshot()
-        if snapshot:
-            ctx.note("all workers read one consistent snapshot of the source")
         by_name = {t.name: t for t in ctx.tables}
-        for t in ctx.tables:
-            ctx.events.emit("TablePlanned", table=t.name, rows=t.source.row_estimate)
         pending = [(by_name[a.table], a) for a in ctx.journal.actions(ctx.run_id, PHASE)
                    if a.status != "done" and a.table in by_name]
         pending.sort(key=lambda item: -item[0].source.row_estimate)
-        settings = CopySettings(jobs=ctx.jobs, batch_rows=ctx.plan.options.batch_rows)
+        settings = CopySettings(jobs=ctx.jobs, batch_rows=ctx.plan.options.batch_rows,
+                                native_copy=ctx.plan.options.native_copy)
         engine = CopyEngine(ctx.source, ctx.target, ctx.journal, ctx.run_id, ctx.events, settings)
+        self._note_paths(ctx, engine, {t.name: t for t, _ in pending}.values())
+        snapshot = ctx.source.export_snapshot()
+        if snapshot:
+            ctx.note("all workers read one consistent snapshot of the source")
+        for t in ctx.tables:
+            ctx.events.emit("TablePlanned", table=t.name, rows=t.source.row_estimate)
+        keys_now = (lambda table, tgt: self._keys_now(ctx, table, tgt)) if ctx.plan.options.create_indexes else None
         for wave in copy_waves(ctx.tables, pending):
-            engine.run(wave)
+            engine.run(wave, on_table_done=keys_now)
         self._check_rejects(ctx)
+
+    def _keys_now(self, ctx: RunContext, table, tgt) -> None:
+        """Build ``table``'s primary key and indexes as soon as its last chunk
+        is copied, on that worker's target connection ``tgt``, while the other
+        workers copy other tables. Any failure leaves the steps to
+        :meth:`complete`, which retries them and reports the error."""
+        if table.shares_target:   # merged: the mapping that created the table builds its keys
+            return
+        try:
+            self._run_steps(ctx, table.name, self._key_steps(ctx, table),
+                            run=lambda action, fn: fn(tgt))
+        except Exception:  # noqa: BLE001 - complete() runs the step again and reports
+            try:
+                tgt.rollback()
+            except Exception:  # noqa: BLE001
+                pass
+
+    @staticmethod
+    def _note_paths(ctx: RunContext, engine: CopyEngine, tables) -> None:
+        """PostgreSQL -> PostgreSQL: journal each table's copy path (``CopyPath``
+        event) and say which tables leave the native COPY path, and which
+        transformed tables stay on it."""
+        if not (ctx.source.dialect.name == ctx.target.dialect.name == "postgresql"):
+            return
+        for table in tables:
+            path = engine.path(table)
+            ctx.journal.event(ctx.run_id, "CopyPath", table=table.name, path=path.format or "rows",
+                              reason=path.reason)
+            if not path.native:
+                ctx.note(f"{table.name}: row path instead of native COPY ({path.reason})")
+            elif table.transforms or table.filter or table.read.exprs != _plain(ctx, table):
+                ctx.note(f"{table.name}: transforms run in the source's COPY (native COPY, {path.format})")
 
     def _plan_actions(self, ctx: RunContext) -> None:
         """Journal each table's chunks once per run; a resumed run keeps them."""
@@ -148,15 +200,19 @@ class CopyPhase(Phase):
             steps.append((f"fk:{fk.name}", foreign_key_sql(table.target, fk, parents[fk.ref_table], d, name)))
         return steps
 
-    def _run_steps(self, ctx: RunContext, table: str, steps: list[tuple[str, str]]) -> None:
+    def _run_steps(self, ctx: RunContext, table: str, steps: list[tuple[str, str]], run=None) -> None:
+        """Execute and journal each step not done yet; ``run(action, fn)``
+        calls ``fn(target)`` (default :meth:`RunContext.on_target`)."""
+        run = run or ctx.on_target
         done = {a.id for a in ctx.journal.actions(ctx.run_id, "constraints") if a.status == "done"}
         for suffix, sql in steps:
             action = f"constraints:{table}:{suffix}"
             if action in done:
                 continue
             ctx.journal.plan_actions(ctx.run_id, "constraints", [(action, table, {"sql": sql})])
-            ctx.on_target(action, lambda t, sql=sql: (t.execute(sql), t.commit()))
-            ctx.journal.action_done(ctx.run_id, action, 0, 0, 0.0)
+            started = time.monotonic()
+            run(action, lambda t, sql=sql: _build(t, sql))
+            ctx.journal.action_done(ctx.run_id, action, 0, 0, time.monotonic() - started)
 
     def rollback(self, ctx: RunContext) -> str:
         return ("copy: left in place so that `ferry run` resumes it; "

@@ -38,15 +38,12 @@ class PreflightPhase(Phase):
 
     @staticmethod
     def _note_transforms(ctx: RunContext) -> None:
-        """Say which tables transforms change, and which of them therefore leave
-        the native PostgreSQL COPY path (the row path runs the transforms)."""
-        native = ctx.source.dialect.name == ctx.target.dialect.name == "postgresql"
+        """Say which tables transforms change (the copy phase says which path
+        copies them)."""
         for table in ctx.tables:
             why = table.transforms + ([f"filter: {table.filter}"] if table.filter else []) + _key_notes(table)
-            if not why:
-                continue
-            path = "; row path instead of native COPY" if native else ""
-            ctx.note(f"transforms on {table.name}: {'; '.join(why)}{path}")
+            if why:
+                ctx.note(f"transforms on {table.name}: {'; '.join(why)}")
 
     def describe(self, ctx: RunContext) -> list[str]:
         return [f"introspect {ctx.source.url.redacted()} and resolve {len(ctx.tables)} table mapping(s)"]
