@@ -77,7 +77,7 @@ def test_transformed_table_takes_native_path_and_equals_row_path(tmp_path, pg_ur
     for plan in (native_plan, rows_plan):
         verified = g.cli("verify", str(plan), "--json")
         assert verified.exit_code == 0, verified.output
-        assert [(r["ok"], r["source_rows"]) for r in json.loads(verified.stdout)] == [(True, 2990)]
+        assert [(r["ok"], r["source_rows"]) for r in json.loads(verified.stdout)["tables"]] == [(True, 2990)]
 
 
 def test_same_or_widened_types_take_binary_native_path(tmp_path, pg_url, pg_url2):
@@ -111,7 +111,7 @@ def test_refused_value_falls_back_to_row_path_and_is_rejected(tmp_path, pg_url, 
     assert g.count(pg_url2, "accounts") == 2990 - 1
     verified = g.cli("verify", str(plan), "--json")
     assert verified.exit_code == 0, verified.output
-    assert json.loads(verified.stdout)[0]["rejects"] == 1
+    assert json.loads(verified.stdout)["tables"][0]["rejects"] == 1
 
 
 def expected_row(i: int) -> tuple:
