@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.dialects import mysql as sa_mysql
-
 from ferry.catalog.model import DataType, Kind, Table
 from ferry.connectors import mysql_normalize as norm
 from ferry.connectors.base import (HASH_HEX_DIGITS, NULL_TEXT, ORDERED_MD5, ROW_SEPARATOR, SUM_MD5, Dialect,
@@ -172,18 +170,20 @@ class MySQLDialect(Dialect):
         json_valid CHECK); UUID -> CHAR(36); ARRAY -> JSON (the items as a
         JSON array); INTERVAL -> VARCHAR(64).
         """
+        from sqlalchemy.dialects import mysql as sa_mysql   # only a MySQL target's DDL needs SQLAlchemy
+
         kind = dtype.kind
-        simple = _SIMPLE_TYPES.get(kind)
-        if simple is not None:
-            return simple()
+        if kind in _SIMPLE_TYPES:
+            name, args = _SIMPLE_TYPES[kind]
+            return getattr(sa_mysql, name)(*args) if isinstance(args, tuple) else getattr(sa_mysql, name)(**args)
         if kind in (Kind.SMALLINT, Kind.INTEGER, Kind.BIGINT):
             cls = {Kind.SMALLINT: sa_mysql.SMALLINT, Kind.INTEGER: sa_mysql.INTEGER,
                    Kind.BIGINT: sa_mysql.BIGINT}[kind]
             return cls(unsigned=dtype.unsigned)
         if kind == Kind.DECIMAL:
-            return _decimal_type(dtype)
+            return _decimal_type(sa_mysql, dtype)
         if kind in (Kind.CHAR, Kind.VARCHAR):
-            return _text_type(dtype)
+            return _text_type(sa_mysql, dtype)
         if kind == Kind.BYTES:
             return sa_mysql.VARBINARY(dtype.length) if dtype.length and dtype.length <= MAX_VARBINARY \
                 else sa_mysql.LONGBLOB()
@@ -205,23 +205,23 @@ class MySQLDialect(Dialect):
         return MySQLDialect_mysqldb()
 
 
+# kind -> (SQLAlchemy MySQL type name, positional or keyword arguments)
 _SIMPLE_TYPES = {
-    Kind.BOOLEAN: lambda: sa_mysql.TINYINT(display_width=1),
-    Kind.FLOAT: sa_mysql.FLOAT, Kind.DOUBLE: sa_mysql.DOUBLE,
-    Kind.TEXT: sa_mysql.LONGTEXT, Kind.DATE: sa_mysql.DATE, Kind.YEAR: sa_mysql.YEAR,
-    Kind.JSON: sa_mysql.JSON, Kind.ARRAY: sa_mysql.JSON,
-    Kind.UUID: lambda: sa_mysql.CHAR(36), Kind.INTERVAL: lambda: sa_mysql.VARCHAR(64),
+    Kind.BOOLEAN: ("TINYINT", {"display_width": 1}), Kind.FLOAT: ("FLOAT", ()), Kind.DOUBLE: ("DOUBLE", ()),
+    Kind.TEXT: ("LONGTEXT", ()), Kind.DATE: ("DATE", ()), Kind.YEAR: ("YEAR", ()),
+    Kind.JSON: ("JSON", ()), Kind.ARRAY: ("JSON", ()),
+    Kind.UUID: ("CHAR", (36,)), Kind.INTERVAL: ("VARCHAR", (64,)),
 }
 
 
-def _decimal_type(dtype: DataType):
+def _decimal_type(sa_mysql, dtype: DataType):
     if not dtype.precision:
         return sa_mysql.DECIMAL(MAX_DECIMAL_PRECISION, MAX_DECIMAL_SCALE)
     scale = min(dtype.scale or 0, MAX_DECIMAL_SCALE)
     return sa_mysql.DECIMAL(min(dtype.precision, MAX_DECIMAL_PRECISION), scale, unsigned=dtype.unsigned)
 
 
-def _text_type(dtype: DataType):
+def _text_type(sa_mysql, dtype: DataType):
     n = dtype.length
     if n is None or n > MAX_VARCHAR:
         return sa_mysql.LONGTEXT()
