@@ -12,7 +12,7 @@ _MODULES = {
     "mysql": ("ferry.connectors.mysql", "MySQLConnector"),
     "sqlite": ("ferry.connectors.sqlite", "SQLiteConnector"),
 }
-_DIALECTS = {"postgresql": ("ferry.connectors.postgresql", "PostgresDialect"),
+_DIALECTS = {"postgresql": ("ferry.connectors.pg_dialect", "PostgresDialect"),
              "mysql": ("ferry.connectors.mysql_dialect", "MySQLDialect"),
              "sqlite": ("ferry.connectors.sqlite", "SQLiteDialect")}
 
