@@ -77,16 +77,22 @@ def test_remap_uuid7_rewrites_every_reference(legacy, tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["uuid4", "sequence"])
-def test_remap_kinds(kind, sqlite_url, pg_url, tmp_path):
-    create(sqlite_url, USERS)
-    result, _ = run_plan(tmp_path, sqlite_url, pg_url, remapped_users(kind))
+def test_remap_kinds(kind, legacy, tmp_path):
+    source, target = legacy
+    result, _ = run_plan(tmp_path, source, target, remapped_users(kind))
     assert result.exit_code == 0, result.output
-    mapping = old_to_new(pg_url)
+    mapping = old_to_new(target)
     if kind == "sequence":
         assert sorted(int(v) for v in mapping.values()) == list(range(1, USERS + 1))
+        mapping = {old: int(new) for old, new in mapping.items()}
+        g.execute(target, "INSERT INTO users (full_name, email, created_at) VALUES ('New', 'new@x.org', "
+                          "'2025-01-01 00:00:00')")   # the target's sequence continues after the new keys
+        assert g.query(target, "SELECT id FROM users WHERE email = 'new@x.org'")[0][0] == USERS + 1
     else:
         assert {uuid.UUID(v).version for v in mapping.values()} == {4}
-    assert_rewritten(sqlite_url, pg_url, "orders", mapping)
+    want = {i: mapping[u] for i, u in g.query(source, "SELECT id, user_id FROM orders")}
+    got = {i: u if kind == "sequence" else str(u) for i, u in g.query(target, "SELECT id, user_id FROM orders")}
+    assert got == want
 
 
 def test_split_users_into_accounts_and_profiles(legacy, tmp_path):
