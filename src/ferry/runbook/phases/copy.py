@@ -63,6 +63,7 @@ class CopyPhase(Phase):
                 f"key {', '.join(t.key) or 'none'})" for t in ctx.tables]
 
     def start(self, ctx: RunContext) -> None:
+        self._note_kept(ctx)
         self._plan_actions(ctx)
         self._count_nulls(ctx)
         self._count_transforms(ctx)
@@ -180,22 +181,44 @@ class CopyPhase(Phase):
                         t.reset_identity(table.target, col.name), t.commit()))
 
     def _key_steps(self, ctx: RunContext, table) -> list[tuple[str, str]]:
-        d = ctx.target.dialect
+        """Primary key and index statements; those a kept table already has are left out."""
+        d, kept = ctx.target.dialect, ctx.results.get("kept", {}).get(table.name)
         steps = []
-        if table.target.primary_key and d.primary_key_after_load:
+        if table.target.primary_key and d.primary_key_after_load and not (kept and kept.primary_key):
             steps.append(("pk", primary_key_sql(table.target, d)))
         for idx in table.target.uniques + table.target.indexes:
+            if kept and any(set(k.columns) == set(idx.columns) for k in kept.uniques + kept.indexes):
+                continue
             name = shorten_identifier(f"{table.target.name}_{idx.name}", d.max_identifier_length)
             steps.append((f"index:{idx.name}", index_sql(table.target, idx, d, name)))
         return steps
+
+    @staticmethod
+    def _note_kept(ctx: RunContext) -> None:
+        """``--if-exists truncate``: the target tables that existed keep their
+        keys, indexes and foreign keys; ``results["kept"]`` holds them as
+        introspected before the copy, so that none is created twice."""
+        if ctx.plan.options.if_exists != "truncate":
+            return
+        found = ctx.target.introspect([t.target.name for t in ctx.tables])
+        kept = {}
+        for t in ctx.tables:
+            try:
+                kept[t.name] = found.table(t.target.qualified)
+            except KeyError:
+                continue
+        ctx.results["kept"] = kept
 
     def _foreign_key_steps(self, ctx: RunContext, table) -> list[tuple[str, str]]:
         d = ctx.target.dialect
         if getattr(d, "foreign_keys_inline", False):
             return []
         parents = {t.target.name: t.target for t in ctx.tables}
+        kept = ctx.results.get("kept", {}).get(table.name)
         steps = []
         for fk in table.target.foreign_keys:
+            if kept and any(set(k.columns) == set(fk.columns) for k in kept.foreign_keys):
+                continue
             name = shorten_identifier(f"{table.target.name}_{fk.name}", d.max_identifier_length)
             steps.append((f"fk:{fk.name}", foreign_key_sql(table.target, fk, parents[fk.ref_table], d, name)))
         return steps

@@ -51,6 +51,8 @@ class SchemaPhase(Phase):
         if problems:
             raise InputError(problems[0], "use --if-exists drop or --if-exists truncate, or another target")
         done = self._done(ctx)
+        if ctx.plan.options.if_exists == "truncate":
+            self._truncate(ctx, [t for t in ctx.tables if t.name not in done and not t.shares_target])
         for table in ctx.tables:
             if table.name in done or table.shares_target:
                 continue
@@ -72,13 +74,22 @@ class SchemaPhase(Phase):
                 tgt.execute(view_sql(table, tgt.dialect))
         tgt.commit()
 
+    @staticmethod
+    def _truncate(ctx: RunContext, tables: list) -> None:
+        """Empty the existing target tables, children before parents (the plan
+        lists parents first), so that their foreign keys never refuse it."""
+        tgt = ctx.target
+        for table in reversed(tables):
+            for made in reversed(_created(table)):
+                if tgt.table_exists(made):
+                    tgt.truncate(made)
+
     def _create(self, ctx: RunContext, target, keymap: bool = False) -> None:
         """Create ``target`` (a table of the plan, or a ``keymap``) under the
         ``if_exists`` policy; a key map gets its keys at once."""
         tgt, policy = ctx.target, ctx.plan.options.if_exists
         if tgt.table_exists(target):
-            if policy == "truncate":
-                tgt.truncate(target)
+            if policy == "truncate":   # emptied by _truncate
                 return
             tgt.execute(f"DROP TABLE {tgt.dialect.qualify(target)}"
                         + (" CASCADE" if tgt.dialect.name == "postgresql" else ""))
