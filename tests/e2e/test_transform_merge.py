@@ -25,7 +25,8 @@ MERGE = [{"source": "eu_customers", "target": "customers", "origin": "eu"},
          {"source": "us_customers", "target": "customers", "origin": "us"}]
 
 
-@pytest.mark.parametrize("names", [("sqlite_url", "sqlite_url2"), ("sqlite_url", "pg_url"), ("pg_url", "mysql_url")],
+@pytest.mark.parametrize("names", [("sqlite_url", "sqlite_url2"), ("sqlite_url", "pg_url"), ("pg_url", "mysql_url"),
+                                   ("pg_url", "pg_url2"), ("mysql_url", "pg_url")],
                          ids=pair_id)
 def test_merge_two_tables_into_one(names, request, tmp_path):
     source, target = (request.getfixturevalue(n) for n in names)
