@@ -87,9 +87,8 @@ def choose_path(table: ResolvedTable, src: Connector, tgt: Connector, allowed: b
         return ROW_PATH
     if not allowed:
         return CopyPath(None, "options.native_copy is false")
-    if table.remap or table.rewrites or table.functions:
-        return CopyPath(None, "keys rewritten through a key map" if table.remap or table.rewrites
-                        else "a Python function")
+    if table.row_path_reason:
+        return CopyPath(None, table.row_path_reason)
     produced = src.result_types(table.read)
     wanted = tgt.column_type_names(table.target)
     pairs = [(c.name, got, wanted.get(c.name, "")) for c, got in zip(table.target.columns, produced)]

@@ -70,17 +70,10 @@ def keymap_table(target: Table, old_type: DataType, kind: str, max_length: int) 
                  uniques=[Index("new_key", ("new_key",), unique=True)])
 
 
-def make_remap(target: Table, position: int, kind: str, key: tuple[str, ...], max_length: int) -> Remap:
-    """The :class:`Remap` of ``target.columns[position]``; the column's type
-    becomes the new key's type.
-
-    Raises:
-        PlanError: the column is not the table's single-column key.
-    """
+def make_remap(target: Table, position: int, kind: str, max_length: int) -> Remap:
+    """The :class:`Remap` of ``target.columns[position]`` (the table's
+    single-column key); the column's type becomes the new key's type."""
     col = target.columns[position]
-    if len(key) != 1:
-        raise PlanError("bad remap", [f"columns.{col.name}.remap: needs a single-column key (the table's "
-                                      f"key is {', '.join(key) or 'missing'})"])
     old_type = col.type
     target.columns[position] = replace(col, type=NEW_TYPES[kind], identity=kind == "sequence" and col.identity,
                                        default=None)
@@ -114,10 +107,7 @@ def link_rewrites(resolved: list) -> None:
 def _references(r, parents: dict) -> list[tuple[str, str]]:
     """``(target column, parent source table)`` of ``r`` pointing at a remapped key."""
     out = [(col, ref) for col, ref in r.references if ref in parents]
-    by_source = {}
-    for cast in r.casts:
-        if not cast.added:
-            by_source.setdefault(cast.source, cast.target)
+    by_source = r.source_columns
     for fk in r.target.foreign_keys:
         parent = parents.get(fk.ref_table)
         if parent is None or len(fk.columns) != 1 or fk.columns[0] not in by_source:

@@ -122,6 +122,25 @@ class ResolvedTable:
     def key(self) -> tuple[str, ...]:
         return self.read.key
 
+    @property
+    def keys_rewritten(self) -> bool:
+        """A remapped key or rewritten references: ``hash_target`` reads the
+        old-key view (:func:`ferry.transform.keymap.view_sql`)."""
+        return bool(self.remap or self.rewrites)
+
+    @property
+    def row_path_reason(self) -> str:
+        """Why every row must pass through Python on the copy (keys rewritten,
+        a Python function), or "" when the fast paths may carry the table."""
+        if self.keys_rewritten:
+            return "keys rewritten through a key map"
+        return "a Python function" if self.functions else ""
+
+    @property
+    def source_columns(self) -> dict[str, str]:
+        """Source column -> target column (see :func:`source_to_target`)."""
+        return source_to_target(self.casts)
+
 
 def select_tables(plan: Plan, catalog: Catalog) -> list[tuple[Table, TableMapping]]:
     """The source tables the plan names (explicit mappings, or include/exclude patterns).
@@ -172,7 +191,7 @@ def resolve(plan: Plan, catalog: Catalog, source_dialect, target_dialect) -> lis
     _link_foreign_keys(resolved, target_dialect)
     plan_foreign_keys(resolved, target_dialect)
     for r in resolved:
-        if r.remap or r.rewrites:
+        if r.keys_rewritten:
             r.hash_target = image_select(r, target_dialect)
     return resolved
 
@@ -297,7 +316,7 @@ def _column_options(r: ResolvedTable, maps: list[ColumnMapping], targets: list[s
         if r.remap is not None or (m.name,) != tuple(r.key):
             raise PlanError("bad remap", [f"columns.{tname}.remap: only the table's single-column key "
                                           f"({', '.join(r.key) or 'none'}) can be remapped, once"])
-        r.remap = make_remap(r.target, position, m.remap, r.key, tdial.max_identifier_length)
+        r.remap = make_remap(r.target, position, m.remap, tdial.max_identifier_length)
 
 
 def _filter(mapping: TableMapping, table: Table, engine: str, problems: list[str]) -> str | None:
@@ -388,7 +407,7 @@ def _link_foreign_keys(resolved: list[ResolvedTable], tdial) -> None:
                 r.notes.append(f"foreign key {fk.name} of {r.name} not created: its parent {parent.target.name} "
                                "is merged from several tables (its key is (origin, ...))")
                 continue
-            cols, pcols = source_to_target(r.casts), source_to_target(parent.casts)
+            cols, pcols = r.source_columns, parent.source_columns
             ref_cols = fk.ref_columns or parent.source.primary_key
             if not all(c in pcols for c in ref_cols):
                 continue

@@ -41,7 +41,7 @@ class SchemaPhase(Phase):
                 lines.append(f"create table {t.target.qualified} ({len(t.target.columns)} columns)")
             if t.remap:
                 lines.append(f"create table {t.remap.keymap.qualified} (old -> new keys of {t.target.qualified})")
-            if t.remap or t.rewrites:
+            if t.keys_rewritten:
                 lines.append(f"create view {t.hash_target.table.qualified} ({t.target.qualified} with old keys, "
                              "for verification)")
         return lines
@@ -69,7 +69,7 @@ class SchemaPhase(Phase):
         """(Re)create the old-key views verification reads for remapped keys."""
         tgt = ctx.target
         for table in ctx.tables:
-            if table.remap or table.rewrites:
+            if table.keys_rewritten:
                 tgt.execute(f"DROP VIEW IF EXISTS {tgt.dialect.qualify(table.hash_target.table)}")
                 tgt.execute(view_sql(table, tgt.dialect))
         tgt.commit()
@@ -120,7 +120,7 @@ class SchemaPhase(Phase):
         done = self._done(ctx)
         created = [t for t in ctx.tables if t.name in done]
         for table in created:
-            if table.remap or table.rewrites:
+            if table.keys_rewritten:
                 ctx.target.execute(f"DROP VIEW IF EXISTS {ctx.target.dialect.qualify(table.hash_target.table)}")
         for table in created:
             for made in _created(table):
