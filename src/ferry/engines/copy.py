@@ -152,51 +152,50 @@ class CopyEngine:
             tgt.truncate(table.target)
 
     def _stream(self, src, tgt, table: ResolvedTable, krange: KeyRange, rejects: list[dict]) -> int:
-        if table.remap or table.rewrites or table.functions:
-            return self._stream_in_python(src, tgt, table, krange, rejects)
-        path = self.path(table, src, tgt)
-        if path.native:
-            copied = self._stream_native(src, tgt, table, krange, path)
-            if copied is not None:
-                return copied
-        if hasattr(src, "read_copy_text") and tgt.dialect.name == "postgresql":
-            copied = self._stream_text(src, tgt, table, krange)
-            if copied is not None:
-                return copied
-        if hasattr(tgt, "write_stream"):
-            streamed = self._stream_whole(src, tgt, table, krange)
-            if streamed is not None:
-                return streamed
-        columns = [c.name for c in table.target.columns]
-        key_pos = _key_positions(table)
-        written = 0
-        for batch in src.read(table.read, krange, self.settings.batch_rows):
-            refused = write_isolating(tgt, table.target, columns, batch)
-            written += len(batch) - len(refused)
-            rejects.extend(_reject_record(r, key_pos, columns) for r in refused)
-            self.events.emit("RowsCopied", table=table.name, rows=len(batch))
-        return written
+        copied = None if table.row_path_reason else self._stream_fast(src, tgt, table, krange)
+        return copied if copied is not None else self._stream_rows(src, tgt, table, krange, rejects)
 
-    def _stream_in_python(self, src, tgt, table: ResolvedTable, krange: KeyRange, rejects: list[dict]) -> int:
-        """The batch path with keys rewritten (see :mod:`ferry.engines.keymap`)
-        and Python functions applied (:mod:`ferry.engines.functions`); rejects
-        keep the source row (old keys), which verification knows."""
+    def _stream_fast(self, src, tgt, table: ResolvedTable, krange: KeyRange) -> int | None:
+        """The chunk through the first fast path that takes it (native COPY,
+        server-rendered COPY text, one bulk write); None when none does or the
+        target refused data: the row path then isolates the rejects."""
+        path = self.path(table, src, tgt)
+        copied = self._stream_native(src, tgt, table, krange, path) if path.native else None
+        if copied is None and hasattr(src, "read_copy_text") and tgt.dialect.name == "postgresql":
+            copied = self._stream_text(src, tgt, table, krange)
+        if copied is None and hasattr(tgt, "write_stream"):
+            copied = self._stream_whole(src, tgt, table, krange)
+        return copied
+
+    def _stream_rows(self, src, tgt, table: ResolvedTable, krange: KeyRange, rejects: list[dict]) -> int:
+        """The row path: batch by batch, refused rows isolated into rejects.
+        Keys are rewritten (:mod:`ferry.engines.keymap`) and Python functions
+        applied (:mod:`ferry.engines.functions`) on the way when the table has
+        them; the rejects then keep the source row (old keys), which
+        verification knows."""
         columns = [c.name for c in table.target.columns]
         key_pos = _key_positions(table)
         written = 0
         for batch in src.read(table.read, krange, self.settings.batch_rows):
-            rows, sources, missing = self._keys.rewrite(tgt, table, batch)
-            if table.functions:
-                rows, sources, failed = apply_functions(table.functions, [list(r) for r in rows], sources)
-                rows, missing = [tuple(r) for r in rows], missing + failed
+            rows, sources, missing = self._prepare(tgt, table, batch) if table.row_path_reason else (batch, batch, [])
             refused = write_isolating(tgt, table.target, columns, rows)
             written += len(rows) - len(refused)
-            source_of = dict(zip(map(id, rows), sources))
-            for r in refused:
-                r.row = source_of[id(r.row)]
+            if rows is not sources:
+                source_of = dict(zip(map(id, rows), sources))
+                for r in refused:
+                    r.row = source_of[id(r.row)]
             rejects.extend(_reject_record(r, key_pos, columns) for r in missing + refused)
             self.events.emit("RowsCopied", table=table.name, rows=len(batch))
         return written
+
+    def _prepare(self, tgt, table: ResolvedTable, batch: list[tuple]) -> tuple[list[tuple], list[tuple], list]:
+        """``(rows to write, their source rows, rejects)``: keys rewritten, then
+        Python functions applied."""
+        rows, sources, rejects = self._keys.rewrite(tgt, table, batch)
+        if table.functions:
+            rows, sources, failed = apply_functions(table.functions, rows, sources)
+            rejects += failed
+        return [tuple(r) for r in rows], sources, rejects
 
     def path(self, table: ResolvedTable, src: Connector | None = None, tgt: Connector | None = None) -> CopyPath:
         """The :class:`~ferry.engines.native.CopyPath` of ``table``, chosen once

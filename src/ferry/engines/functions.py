@@ -22,9 +22,10 @@ def apply_functions(functions: list, rows: list[list], sources: list[tuple]):
     """``(rows, sources, rejects)``: each function applied in place; a row
     whose function raised leaves the batch as a reject (``sources`` are the
     rows as read, kept aligned with ``rows``)."""
+    at = [(f.position, f) for f in functions]
     kept, kept_sources, rejects = [], [], []
     for row, source in zip(rows, sources):
-        failed = _apply(functions, row)
+        failed = _apply(at, row)
         if failed is None:
             kept.append(row)
             kept_sources.append(source)
@@ -33,13 +34,17 @@ def apply_functions(functions: list, rows: list[list], sources: list[tuple]):
     return kept, kept_sources, rejects
 
 
-def _apply(functions: list, row: list) -> tuple[str, str] | None:
-    for f in functions:
+def _apply(at: list, row: list) -> tuple[str, str] | None:
+    """Apply each ``(position, function)`` of ``at`` to ``row`` in place; the
+    first failure as ``(reason, column)``, or None. A function that raises
+    leaves its value unchanged; the user's code may raise anything."""
+    failed = None
+    for i, f in at:
         try:
-            row[f.position] = f.fn(row[f.position])
-        except Exception as exc:   # the user's code: any error rejects the row, with its reason
-            return f"python {f.path} raised {type(exc).__name__}: {exc}", f.column
-    return None
+            row[i] = f.fn(row[i])
+        except Exception as exc:   # noqa: BLE001 - any error rejects the row, with its reason
+            failed = failed or (f"python {f.path} raised {type(exc).__name__}: {exc}", f.column)
+    return failed
 
 
 class FunctionSource:
@@ -59,10 +64,13 @@ class FunctionSource:
     def read(self, select: Select, krange: KeyRange, batch_rows: int):
         """Batches of ``select`` with the functions applied (a raising function
         leaves its value unchanged: that row then differs, as it was rejected)."""
-        found = [(i, self._functions[e]) for i, (e, _) in enumerate(select.exprs) if e in self._functions]
+        at = [(i, self._functions[e]) for i, (e, _) in enumerate(select.exprs) if e in self._functions]
         for batch in self._conn.read(select, krange, batch_rows):
-            if found:
-                batch = [_applied(row, found) for row in batch]
+            if at:   # a function that fails: the copy rejected that row, which verification knows
+                rows = [list(row) for row in batch]
+                for row in rows:
+                    _apply(at, row)
+                batch = [tuple(row) for row in rows]
             yield batch
 
     def checksum(self, select: Select, krange: KeyRange = KeyRange(), mode: str = SUM_MD5) -> Checksum:
@@ -91,16 +99,6 @@ class FunctionSource:
             for row in batch:
                 out[tuple(row[:n])] = _hash(row[n:], types)
         return out
-
-
-def _applied(row, found) -> tuple:
-    values = list(row)
-    for i, f in found:
-        try:
-            values[i] = f.fn(values[i])
-        except Exception:   # see read(): the copy rejected this row
-            pass
-    return tuple(values)
 
 
 def _hash(values, types) -> int:

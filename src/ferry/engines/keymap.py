@@ -45,10 +45,10 @@ class KeyRewriter:
         self._next: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def rewrite(self, tgt: Connector, table, batch: list[tuple]) -> tuple[list[tuple], list[tuple], list[Reject]]:
-        """``(rows to write, their source rows, rejects)`` for one batch read
-        by ``table.read``. Writes the batch's key map rows on ``tgt`` (in the
-        current transaction)."""
+    def rewrite(self, tgt: Connector, table, batch: list[tuple]) -> tuple[list[list], list[tuple], list[Reject]]:
+        """``(rows to write, as lists, their source rows, rejects)`` for one
+        batch read by ``table.read``. Writes the batch's key map rows on
+        ``tgt`` (in the current transaction)."""
         rows, rejects = [list(r) for r in batch], []
         originals = list(batch)
         for rewrite in table.rewrites:
@@ -57,7 +57,7 @@ class KeyRewriter:
         if table.remap is not None and rows:
             pairs = self._new_keys(tgt, table.remap, rows)
             tgt.write(table.remap.keymap, ["old_key", "new_key"], pairs)
-        return [tuple(r) for r in rows], originals, rejects
+        return rows, originals, rejects
 
     def _new_keys(self, tgt: Connector, remap: Remap, rows: list[list]) -> list[tuple]:
         news = self._generate(tgt, remap, len(rows))
@@ -87,7 +87,7 @@ def _rewrite_references(tgt: Connector, rewrite: Rewrite, rows: list[list], orig
     """Replace ``rows[i][rewrite.position]`` by its new key; rows whose value
     has no mapping leave the batch as rejects."""
     wanted = {r[rewrite.position] for r in rows if r[rewrite.position] is not None}
-    found = fetch_mapping(tgt, rewrite.keymap, sorted(wanted, key=repr))
+    found = fetch_mapping(tgt, rewrite.keymap, list(wanted))
     kept, kept_originals, missing = [], [], []
     for row, original in zip(rows, originals):
         value = row[rewrite.position]
