@@ -54,6 +54,7 @@ class FunctionSource:
 
     def __init__(self, conn: Connector, functions: list) -> None:
         self._conn, self._functions = conn, {f.marker: f for f in functions}
+        self.dialect = _Dialect(conn.dialect)
 
     def __getattr__(self, name):
         return getattr(self._conn, name)
@@ -99,6 +100,19 @@ class FunctionSource:
             for row in batch:
                 out[tuple(row[:n])] = _hash(row[n:], types)
         return out
+
+
+class _Dialect:
+    """The wrapped connector's dialect, offering only the ``md5-sum``
+    checksum: the one :class:`FunctionSource` computes."""
+
+    checksum_modes = (SUM_MD5,)
+
+    def __init__(self, dialect) -> None:
+        self._dialect = dialect
+
+    def __getattr__(self, name):
+        return getattr(self._dialect, name)
 
 
 def _hash(values, types) -> int:

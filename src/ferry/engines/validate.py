@@ -166,10 +166,7 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
 def checksum_mode(source: Dialect, target: Dialect, table: ResolvedTable) -> str:
     """The segment checksum variant (:data:`ferry.connectors.base.CHECKSUM_MODES`)
     for ``table``: ``pg-raw`` (or ``pg-hash``) when both engines offer it, else ``md5-ordered``
-    for a single integer key on both sides when both offer it, else ``md5-sum``
-    (always for a table with Python columns)."""
-    if table.functions:   # the source side is hashed in Python (ferry.engines.functions): canonical MD5
-        return SUM_MD5
+    for a single integer key on both sides when both offer it, else ``md5-sum``."""
     shared = set(source.checksum_modes) & set(target.checksum_modes)
     for mode in (PG_RAW, PG_HASH):
         if mode in shared:
