@@ -18,7 +18,7 @@ import yaml
 from examples.legacy.generate import create
 from tests.e2e import generate as g
 from tests.e2e.test_resume import Ferry, wait_until
-from tests.e2e.test_transform_columns import pair_id
+from tests.e2e.test_transform_columns import make_people, pair_id
 
 PAIRS = [("sqlite_url", "sqlite_url2"), ("sqlite_url", "pg_url"), ("pg_url", "mysql_url"),
          ("mysql_url", "pg_url"), ("pg_url", "pg_url2")]
@@ -184,3 +184,17 @@ def test_bad_key_options_are_refused_before_any_copy(sqlite_url, sqlite_url2, tm
     result, _ = run_plan(tmp_path, sqlite_url, sqlite_url2, bad_ref)
     assert result.exit_code == 2 and "'customers' is not a table of the plan" in result.output
     assert not g.query(sqlite_url2, "SELECT name FROM sqlite_master WHERE type = 'table'")
+
+
+def test_remapped_rows_a_casting_check_rejects_have_no_mapping(sqlite_url, pg_url, tmp_path):
+    """Rows a cast refuses before the copy (scores beyond smallint) are rejects,
+    not mapped: the key map check counts the rows the copy read."""
+    make_people(sqlite_url)
+    result, path = run_plan(tmp_path, sqlite_url, pg_url, [{"source": "people", "columns": [
+        {"name": "id", "remap": "uuid7"}, {"name": "score", "type": "smallint"}]}], max_rejects=2)
+    assert result.exit_code == 0, result.output
+    assert len(old_to_new(pg_url, "people_keymap")) == 2 == g.count(pg_url, "people")
+    report = tmp_path / "r.json"
+    checked = g.cli("verify", str(path), "--report", str(report))
+    assert checked.exit_code == 0, checked.output
+    assert '"keymap:count"' in report.read_text()

@@ -68,6 +68,9 @@ class TableResult:
 
     Attributes:
         source_rows, target_rows: counted rows (source after the plan's filters).
+        read_rows: source rows the plan's read returns (without those casting
+            checks reject before the copy), summed over the chunk checksums;
+            None for a table without key.
         rejects: rows stored as rejects for this table.
         missing, extra, modified: the first keys of each kind (at most ``FIRST_KEYS``).
         missing_count, extra_count, modified_count: how many of each.
@@ -84,6 +87,7 @@ class TableResult:
     target: str
     source_rows: int = 0
     target_rows: int = 0
+    read_rows: int | None = None
     rejects: int = 0
     missing: list = field(default_factory=list)
     extra: list = field(default_factory=list)
@@ -157,6 +161,7 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
         searcher.settle(differing, matched=len(differing) < len(ranges))
     finally:
         searcher.pool.shutdown()
+    result.read_rows = result.source_rows
     if table.reject_filters:    # casting checks leave refused rows out of the read: count them in
         result.source_rows = source.count(table.source, where=table.source_where)
     _conclude(searcher, diff, result)

@@ -3,9 +3,10 @@
 Run with ``counts`` for every table mapping with a ``remap`` or rewritten references (see
 :mod:`ferry.transform.keymap`):
 
-* ``keymap:count``: the key map holds one row per source row the mapping
-  covers (its old keys are its primary key and its new keys are unique, so
-  every source key is mapped exactly once);
+* ``keymap:count``: the key map holds one row per source row the copy read
+  (:attr:`~ferry.engines.validate.TableResult.read_rows`: rows a casting check
+  rejects before the copy get no new key; its old keys are its primary key
+  and its new keys are unique, so every such key is mapped exactly once);
 * ``keymap:<column>``: no target row holds a value in a rewritten column
   that is not a new key of the parent's key map (every reference rewritten).
 """
@@ -15,18 +16,19 @@ from __future__ import annotations
 from ferry.engines.checks import CheckResult, verdict
 
 
-def keymap_checks(source, target, tables: list) -> list[CheckResult]:
-    """One result per key map and per rewritten column."""
+def keymap_checks(target, tables: list, results: list) -> list[CheckResult]:
+    """One result per key map and per rewritten column; ``results`` are the
+    tables' :class:`~ferry.engines.validate.TableResult`."""
+    read = {r.table: r.read_rows for r in results}
     out = []
     for t in tables:
         if t.remap:
-            out.append(_complete(source, target, t))
+            out.append(_complete(target, t, read[t.name]))
         out += [_rewritten(target, t, rewrite) for rewrite in t.rewrites]
     return out
 
 
-def _complete(source, target, table) -> CheckResult:
-    expected = source.count(table.source, where=table.source_where)
+def _complete(target, table, expected: int) -> CheckResult:
     mapped = target.count(table.remap.keymap)
     return CheckResult(table.name, "keymap:count", verdict(mapped == expected),
                        f"{table.remap.keymap.qualified} maps every source key once ({expected})",

@@ -58,7 +58,7 @@ class ValidatePhase(Phase):
             results = self._verify(ctx, rejected)
             checks = [c for r in results for c in table_checks(r, names)]
         if not self.source_only and "counts" in names:
-            checks += keymap_checks(ctx.source, ctx.target, ctx.tables)
+            checks += keymap_checks(ctx.target, ctx.tables, results)
         cfg = ctx.plan.checks
         checks += run_per_table(ctx.source, ctx.target, ctx.tables, names, cfg, rejected,
                                 self.source_only, ctx.jobs)
