@@ -232,16 +232,7 @@ class CopyEngine:
         cannot be rendered exactly or the target refused data (the chunk is
         rolled back): the caller then takes the row path."""
         blocks = src.read_copy_text(table.read, krange)
-        if blocks is None:
-            return None
-        tgt.savepoint("ferry_text")
-        try:
-            count = tgt.write_copy(table.target, [c.name for c in table.target.columns], blocks)
-        except RejectError:
-            tgt.rollback_to("ferry_text")
-            return None
-        self.events.emit("RowsCopied", table=table.name, rows=count)
-        return count
+        return None if blocks is None else self._write_blocks(tgt, table, blocks)
 
     def _stream_native(self, src, tgt, table: ResolvedTable, krange: KeyRange, path: CopyPath) -> int | None:
         """PostgreSQL -> PostgreSQL: stream COPY TO STDOUT (of the transforming
@@ -249,14 +240,21 @@ class CopyEngine:
         through Python). None when the target refused data: the chunk then
         takes the row path, which isolates the rejects (journaled as a
         ``NativeCopyRefused`` event)."""
-        columns = [c.name for c in table.target.columns]
-        tgt.savepoint("ferry_native")
+        blocks = src.read_copy(path.select or table.read, krange, path.binary)
+        return self._write_blocks(tgt, table, blocks, path.binary, refused_event="NativeCopyRefused")
+
+    def _write_blocks(self, tgt, table: ResolvedTable, blocks, binary: bool = False,
+                      refused_event: str | None = None) -> int | None:
+        """``COPY ... FROM STDIN`` of raw COPY ``blocks`` under a savepoint:
+        the rows written, or None when the target refused data (rolled back
+        to the savepoint; journaled as ``refused_event`` when given)."""
+        tgt.savepoint("ferry_blocks")
         try:
-            blocks = src.read_copy(path.select or table.read, krange, path.binary)
-            count = tgt.write_copy(table.target, columns, blocks, path.binary)
+            count = tgt.write_copy(table.target, [c.name for c in table.target.columns], blocks, binary)
         except RejectError as exc:
-            tgt.rollback_to("ferry_native")
-            self.journal.event(self.run_id, "NativeCopyRefused", table=table.name, error=exc.message)
+            tgt.rollback_to("ferry_blocks")
+            if refused_event:
+                self.journal.event(self.run_id, refused_event, table=table.name, error=exc.message)
             return None
         self.events.emit("RowsCopied", table=table.name, rows=count)
         return count
