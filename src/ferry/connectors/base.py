@@ -53,7 +53,7 @@ hashes above), so a variant can cost speed, never a missed difference:
 * ``md5-sum`` (every engine): the sum of the row hashes above.
 * ``md5-ordered`` (PostgreSQL, MariaDB; single integer keys): rows grouped by
   ``key / 1024`` (integer division, truncating); per group the MD5 of the row
-  texts in key order, each written ``<characters>:<text>``; the sum of the
+  texts in key order, each written ``<UTF-8 bytes>:<text>``; the sum of the
   groups' 60-bit hashes. One MD5 call per 1,024 rows instead of one per row
   (PostgreSQL's per-call MD5 cost dominates its row hash).
 * ``pg-hash`` (PostgreSQL on both sides): the sum of

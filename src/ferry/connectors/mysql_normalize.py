@@ -196,13 +196,15 @@ def bit_width(native: str) -> int | None:
 def ordered_checksum(table: str, key: str, text: str, where: str) -> str:
     """``SELECT count, sum of group hashes`` of the ``md5-ordered`` segment
     checksum (:mod:`ferry.connectors.base`) on MariaDB: rows grouped by
-    integer ``key DIV 1024``, each group's MD5 over ``CHAR_LENGTH(text) ':'
-    text`` in key order. ``GROUP_CONCAT`` stops at ``group_concat_max_len``
+    integer ``key DIV 1024``, each group's MD5 over ``LENGTH(text) ':' text``
+    (UTF-8 bytes) in key order.
+
+    ``GROUP_CONCAT`` stops at ``group_concat_max_len``
     (raised to 1 GiB for the statement by ``SET STATEMENT``, MariaDB 10.1.2+)
     and at ``max_allowed_packet`` with warning 1260 ("Row N was cut by
     GROUP_CONCAT()", https://mariadb.com/kb/en/group_concat/): the connector
     reads the warnings and treats a cut checksum as inexact."""
-    hash60 = f"CAST(CONV(SUBSTRING(MD5(GROUP_CONCAT(CONCAT(CHAR_LENGTH(r), ':', r) ORDER BY k SEPARATOR '')), " \
+    hash60 = f"CAST(CONV(SUBSTRING(MD5(GROUP_CONCAT(CONCAT(LENGTH(r), ':', r) ORDER BY k SEPARATOR '')), " \
              f"1, {HASH_HEX_DIGITS}), 16, 10) AS UNSIGNED)"
     groups = (f"SELECT COUNT(*) AS c, {hash60} AS h FROM (SELECT {key} AS k, {text} AS r "
               f"FROM {table} WHERE {where}) s GROUP BY k DIV {ORDERED_GROUP_ROWS}")

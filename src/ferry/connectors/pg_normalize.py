@@ -114,7 +114,11 @@ _SCALAR = {
     Kind.BIGINT: lambda e: f"{e}::text", Kind.YEAR: lambda e: f"{e}::text",
     Kind.DECIMAL: lambda e: f"trim_scale({e}::numeric)::text",
     Kind.DOUBLE: _float8, Kind.FLOAT: _float4,
-    Kind.CHAR: lambda e: f"rtrim({e}::text, ' ')",
+    # rtrim(x::text) costs about 1 us a value in a UTF8 database (the cast and
+    # rtrim both take dotrim's multibyte path over the whole string); length()
+    # of a bpchar skips the trailing spaces bytewise (bcTruelen), and left()
+    # keeps that many characters of the padded text: the same string, ~4x cheaper
+    Kind.CHAR: lambda e: f"left(textin(bpcharout(({e})::bpchar)), length(({e})::bpchar))",
     Kind.VARCHAR: lambda e: f"{e}::text", Kind.TEXT: lambda e: f"{e}::text",
     Kind.ENUM: lambda e: f"{e}::text", Kind.INTERVAL: lambda e: f"{e}::text",
     Kind.BYTES: lambda e: f"encode({e}::bytea, 'hex')",
@@ -224,11 +228,15 @@ def ordered_checksum(table: str, key: str, text: str, where: str, utf8: bool = T
     """``SELECT count, sum of group hashes`` of the ``md5-ordered`` segment
     checksum (:mod:`ferry.connectors.base`): rows of ``table`` matching
     ``where`` grouped by integer ``key`` / 1024, each group's MD5 over
-    ``length(text) || ':' || text`` in key order (the ordered subquery lets
-    the btree index feed the groups presorted)."""
-    agg = "string_agg(length(r) || ':' || r, '' ORDER BY k)"
-    data = agg if utf8 else f"convert_to({agg}, 'UTF8')"
-    groups = (f"SELECT COUNT(*) AS c, ('x' || substr(md5({data}), 1, 15))::bit(60)::bigint AS h "
+    ``octet_length(text) || ':' || text`` in key order (the ordered subquery
+    lets the btree index feed the groups presorted; the aggregate's own ORDER
+    BY is still needed: a GROUP BY done by sorting on ``k / 1024`` does not
+    keep the order within a group)."""
+    if utf8:
+        agg = "string_agg(octet_length(r) || ':' || r, '' ORDER BY k)"
+    else:
+        agg = "string_agg(convert_to(octet_length(convert_to(r, 'UTF8')) || ':' || r, 'UTF8'), ''::bytea ORDER BY k)"
+    groups = (f"SELECT COUNT(*) AS c, ('x' || substr(md5({agg}), 1, 15))::bit(60)::bigint AS h "
               f"FROM (SELECT {key} AS k, {text} AS r FROM {table} WHERE {where} ORDER BY {key}) s "
               f"GROUP BY k / {ORDERED_GROUP_ROWS}")
     return f"SELECT COALESCE(SUM(g.c), 0), COALESCE(SUM(g.h), 0) FROM ({groups}) g"

@@ -85,8 +85,8 @@ class PostgresConnector(Connector):
         self._tx = False
         self._cursors = 0
         self._conn = self._connect()
-        encoding = self._conn.info.parameter_status("server_encoding") or b"UTF8"
-        self.dialect = PostgresDialect(utf8=encoding.upper() == b"UTF8", version=self._conn.info.server_version)
+        encoding = self._conn.info.parameter_status("server_encoding") or "UTF8"
+        self.dialect = PostgresDialect(utf8=encoding.upper() == "UTF8", version=self._conn.info.server_version)
         if snapshot:
             try:
                 self.use_snapshot(snapshot)

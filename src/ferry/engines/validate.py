@@ -31,6 +31,7 @@ before being reported, so collation order never invents a difference.
 from __future__ import annotations
 
 import math
+import queue
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -131,11 +132,14 @@ class _Diff:
 
 def verify_table(source: Connector, target: Connector, table: ResolvedTable,
                  ranges: list[KeyRange], rejected_keys: set[tuple],
-                 options: BisectOptions | None = None) -> TableResult:
+                 options: BisectOptions | None = None, lanes: tuple = ()) -> TableResult:
     """Compare one table on the given key ranges (they must cover the table).
 
     Args:
         rejected_keys: normalised keys (:func:`normalize_key`) of rejected rows.
+        lanes: further ``(source, target)`` connection pairs; the ranges' first
+            checksums run on all pairs at once (a table alone on a machine
+            keeps every core busy even when one engine hashes slower).
 
     Returns:
         :class:`TableResult`; ``error`` is set for a keyless table whose
@@ -152,8 +156,7 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
     searcher = _Bisector(source, target, table, rejected_keys, options, result, diff)
     try:
         differing = []
-        for krange in ranges:
-            src, tgt = searcher.checksums(krange, searcher.mode)
+        for krange, src, tgt in _first_checksums(searcher, ranges, lanes):
             result.source_rows += src.count
             result.target_rows += tgt.count
             if not src.matches(tgt):
@@ -166,6 +169,35 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
         result.source_rows = source.count(table.source, where=table.source_where)
     _conclude(searcher, diff, result)
     return result
+
+
+def _first_checksums(searcher: "_Bisector", ranges: list[KeyRange], lanes: tuple) -> list[tuple]:
+    """``[(range, source checksum, target checksum)]`` in ``ranges`` order,
+    computed on ``searcher``'s connections and on each pair of ``lanes`` at once."""
+    if not lanes or len(ranges) < 2:
+        return [(k, *searcher.checksums(k, searcher.mode)) for k in ranges]
+    idle: queue.SimpleQueue = queue.SimpleQueue()
+    idle.put(searcher)
+    for src, tgt in lanes:
+        idle.put(_Bisector(src, tgt, searcher.table, searcher.rejected, searcher.options,
+                           TableResult(searcher.result.table, searcher.result.target), _Diff()))
+
+    def one(krange: KeyRange) -> tuple:
+        lane = idle.get()
+        try:
+            return (krange, *lane.checksums(krange, searcher.mode))
+        finally:
+            idle.put(lane)
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(lanes) + 1) as pool:
+            return list(pool.map(one, ranges))
+    finally:
+        while not idle.empty():
+            lane = idle.get()
+            if lane is not searcher:
+                searcher.result.checksum_queries += lane.result.checksum_queries
+                lane.pool.shutdown()
 
 
 def checksum_mode(source: Dialect, target: Dialect, table: ResolvedTable) -> str:
@@ -436,16 +468,20 @@ def key_order(key: tuple) -> tuple:
 def verify_tables(source: Connector, target: Connector, work: list[tuple[ResolvedTable, list[KeyRange],
                   set[tuple]]], jobs: int, on_table=None,
                   options: BisectOptions | None = None) -> list[TableResult]:
-    """Verify several tables in parallel (one connection pair per worker)."""
+    """Verify several tables in parallel: one connection pair per worker, and
+    ``jobs // tables`` pairs per table when there are fewer tables than jobs."""
+    per_table = max(1, jobs // max(1, len(work)))
 
     def one(item) -> TableResult:
         table, ranges, rejected = item
-        src, tgt = with_functions(source.clone(), table), target.clone()
+        pairs = [(with_functions(source.clone(), table), target.clone())
+                 for _ in range(min(per_table, len(ranges)) if table.key else 1)]
         try:
-            result = verify_table(src, tgt, table, ranges, rejected, options)
+            result = verify_table(*pairs[0], table, ranges, rejected, options, lanes=tuple(pairs[1:]))
         finally:
-            src.close()
-            tgt.close()
+            for src, tgt in pairs:
+                src.close()
+                tgt.close()
         if on_table:
             on_table(result)
         return result
