@@ -21,6 +21,8 @@ from ferry.connectors.mysql_introspect import GEOMETRY
 MAX_DECIMAL_PRECISION, MAX_DECIMAL_SCALE = 65, 30
 MAX_VARCHAR = 16383          # 65,535-byte row limit / 4 bytes per utf8mb4 character
 MAX_VARBINARY = 65532
+_INTEGER_TEXT = {Kind.SMALLINT, Kind.INTEGER, Kind.BIGINT}
+_PLAIN_INTEGERS = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"}
 
 
 def sql_string(text: str) -> str:
@@ -114,23 +116,36 @@ class MySQLDialect(Dialect):
         geometry type becomes ``ST_AsBinary(col)`` (WKB), a FLOAT becomes
         ``CAST(col AS DOUBLE)`` (the text protocol prints FLOAT with 6
         digits only), a BIT(n > 1) becomes its bytes; other exprs are kept."""
-        for col in table.columns:
-            if expr != self.quote(col.name):
-                continue
-            native = col.type.native.lower()
-            base = native.split("(")[0].split(" ")[0]
-            if base in GEOMETRY:
-                return f"ST_AsBinary({expr})"
-            if base == "float":
-                return f"CAST({expr} AS DOUBLE)"
-            if base == "bit" and (norm.bit_width(native) or 1) > 1:
-                return f"CAST({expr} AS BINARY)"
-            break
+        native = self._column_native(table, expr)
+        base = native.split("(")[0].split(" ")[0]
+        if base in GEOMETRY:
+            return f"ST_AsBinary({expr})"
+        if base == "float":
+            return f"CAST({expr} AS DOUBLE)"
+        if base == "bit" and (norm.bit_width(native) or 1) > 1:
+            return f"CAST({expr} AS BINARY)"
         return expr
+
+    def _column_native(self, table: Table, expr: str) -> str:
+        """The lower-case native type of the column ``expr`` names bare, else ``''``."""
+        for col in table.columns:
+            if expr == self.quote(col.name):
+                return col.type.native.lower()
+        return ""
+
+    def _text_sql(self, table: Table, expr: str, dtype: DataType) -> str:
+        """Canonical text of ``expr``; a plain integer column goes bare
+        (``CONCAT_WS`` prints its decimal digits; ``CAST(x + 0 AS CHAR)``, 0.6 s
+        per column on 5 M rows, matters only for YEAR and ZEROFILL)."""
+        native = self._column_native(table, expr)
+        if dtype.kind in _INTEGER_TEXT and native.split("(")[0].split(" ")[0] in _PLAIN_INTEGERS \
+                and "zerofill" not in native:
+            return expr
+        return self.normalize(self.source_expr(table, expr), dtype)
 
     def row_text_sql(self, select: Select) -> str:
         """``CONCAT_WS('|', COALESCE(norm1, '\\N'), ...)`` over ``select``."""
-        parts = [f"COALESCE({self.normalize(self.source_expr(select.table, e), t)}, {sql_string(NULL_TEXT)})"
+        parts = [f"COALESCE({self._text_sql(select.table, e, t)}, {sql_string(NULL_TEXT)})"
                  for e, t in select.exprs]
         return f"CONCAT_WS({sql_string(ROW_SEPARATOR)}, {', '.join(parts)})"
 
