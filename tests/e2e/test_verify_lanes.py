@@ -22,7 +22,12 @@ _FILL = {
 @pytest.mark.parametrize("pair", [("pg_url", "mysql_url"), ("mysql_url", "pg_url")],
                          ids=lambda p: f"{p[0][:-4]}->{p[1][:-4]}")
 def test_one_table_on_several_lanes_finds_exactly_the_changes(pair, request, tmp_path):
-    source, target = (request.getfixturevalue(name) for name in pair)
+    copy_change_verify(*(request.getfixturevalue(name) for name in pair), tmp_path)
+
+
+def copy_change_verify(source: str, target: str, tmp_path) -> None:
+    """Copy ``c`` (20,000 rows, 4 jobs, 1,000-row chunks), verify it clean, change
+    three rows on the target and verify that exactly those are named."""
     g.execute(source, "CREATE TABLE c (id integer PRIMARY KEY, code char(12), n integer)",
               _FILL[g.engine(source)].format(n=N))
     plan = api.plan_from_urls(source, target)
@@ -31,6 +36,7 @@ def test_one_table_on_several_lanes_finds_exactly_the_changes(pair, request, tmp
     api.run(plan)
     clean = api.verify(plan)[0]
     assert clean.ok and (clean.source_rows, clean.target_rows) == (N, N), clean
+    assert (clean.checksum_queries, clean.leaves) == (N // 1000, 0), "every chunk matched at once"
 
     g.execute(target, "UPDATE c SET code = 'é-changed' WHERE id = 7",
               "UPDATE c SET n = NULL WHERE id = 12345", "DELETE FROM c WHERE id = 19999")
@@ -47,3 +53,25 @@ def test_utf8_database_is_detected(pg_url):
         assert conn.dialect.utf8 is True
     finally:
         conn.close()
+
+
+
+@pytest.fixture
+def latin1_pg_url():
+    """A new PostgreSQL database in LATIN1, dropped after the test."""
+    from tests.conftest import PG_ADMIN_URL, _pg_admin, _with_db, fresh_name
+    name = fresh_name()
+    _pg_admin(f"CREATE DATABASE \"{name}\" ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+    yield _with_db(PG_ADMIN_URL, name)
+    _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_latin1_source_hashes_its_texts_as_utf8(latin1_pg_url, mysql_url, tmp_path):
+    """A LATIN1 server converts each row text to UTF-8 before md5-ordered hashes
+    it, so 'é' in a CHAR column hashes as MariaDB's utf8mb4 text does."""
+    conn = open_connector(latin1_pg_url, read_only=True)
+    try:
+        assert conn.dialect.utf8 is False
+    finally:
+        conn.close()
+    copy_change_verify(latin1_pg_url, mysql_url, tmp_path)

@@ -49,6 +49,7 @@ from typing import Callable
 
 from ferry.catalog.model import DataType, Kind
 from ferry.connectors.base import Select
+from ferry.connectors import mysql_normalize as norm
 from ferry.connectors.mysql_dialect import sql_string
 from ferry.connectors.mysql_introspect import GEOMETRY
 
@@ -104,8 +105,7 @@ _CAST_CHAR: Render = lambda x: f"CAST({x} AS CHAR)"  # noqa: E731
 def _renderer(source: DataType, target: Kind) -> Render | None:
     """How to print a source column of type ``source`` for a target column
     of kind ``target``; None when the pair is not rendered exactly."""
-    native = (source.native or "").lower()
-    base = native.split("(")[0].split(" ")[0]
+    base = norm.native_base(source.native or "")
     kind = source.kind
     if kind in _INTEGER_KINDS and base != "bit":
         if target in _INTEGER_KINDS or target == Kind.DECIMAL:

@@ -117,7 +117,7 @@ class MySQLDialect(Dialect):
         ``CAST(col AS DOUBLE)`` (the text protocol prints FLOAT with 6
         digits only), a BIT(n > 1) becomes its bytes; other exprs are kept."""
         native = self._column_native(table, expr)
-        base = native.split("(")[0].split(" ")[0]
+        base = norm.native_base(native)
         if base in GEOMETRY:
             return f"ST_AsBinary({expr})"
         if base == "float":
@@ -138,7 +138,7 @@ class MySQLDialect(Dialect):
         (``CONCAT_WS`` prints its decimal digits; ``CAST(x + 0 AS CHAR)``, 0.6 s
         per column on 5 M rows, matters only for YEAR and ZEROFILL)."""
         native = self._column_native(table, expr)
-        if dtype.kind in _INTEGER_TEXT and native.split("(")[0].split(" ")[0] in _PLAIN_INTEGERS \
+        if dtype.kind in _INTEGER_TEXT and norm.native_base(native) in _PLAIN_INTEGERS \
                 and "zerofill" not in native:
             return expr
         return self.normalize(self.source_expr(table, expr), dtype)

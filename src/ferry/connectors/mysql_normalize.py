@@ -184,6 +184,11 @@ def bytes_text(expr: str, native: str = "") -> str:
     return f"LOWER(HEX({expr}))"
 
 
+def native_base(native: str) -> str:
+    """The bare type name of a MySQL column type: ``'int(6) unsigned zerofill'`` -> ``'int'``."""
+    return native.lower().split("(")[0].split(" ")[0]
+
+
 def bit_width(native: str) -> int | None:
     """n of a ``bit(n)`` native spelling, else None."""
     native = native.strip().lower()

@@ -234,8 +234,9 @@ def ordered_checksum(table: str, key: str, text: str, where: str, utf8: bool = T
     keep the order within a group)."""
     if utf8:
         agg = "string_agg(octet_length(r) || ':' || r, '' ORDER BY k)"
-    else:
-        agg = "string_agg(convert_to(octet_length(convert_to(r, 'UTF8')) || ':' || r, 'UTF8'), ''::bytea ORDER BY k)"
+    else:       # r is the row text's UTF-8 bytes, converted once
+        agg = "string_agg(convert_to(octet_length(r) || ':', 'UTF8') || r, ''::bytea ORDER BY k)"
+        text = f"convert_to({text}, 'UTF8')"
     groups = (f"SELECT COUNT(*) AS c, ('x' || substr(md5({agg}), 1, 15))::bit(60)::bigint AS h "
               f"FROM (SELECT {key} AS k, {text} AS r FROM {table} WHERE {where} ORDER BY {key}) s "
               f"GROUP BY k / {ORDERED_GROUP_ROWS}")

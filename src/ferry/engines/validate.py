@@ -475,7 +475,7 @@ def verify_tables(source: Connector, target: Connector, work: list[tuple[Resolve
     def one(item) -> TableResult:
         table, ranges, rejected = item
         pairs = [(with_functions(source.clone(), table), target.clone())
-                 for _ in range(min(per_table, len(ranges)) if table.key else 1)]
+                 for _ in range(max(1, min(per_table, len(ranges))) if table.key else 1)]
         try:
             result = verify_table(*pairs[0], table, ranges, rejected, options, lanes=tuple(pairs[1:]))
         finally:
