@@ -33,16 +33,16 @@ def copy_change_verify(source: str, target: str, tmp_path) -> None:
     plan = api.plan_from_urls(source, target)
     options = plan.options.model_copy(update={"chunk_rows": 1000, "jobs": 4})
     plan = plan.model_copy(update={"state": str(tmp_path / "state.db"), "options": options})
-    api.run(plan)
+    chunks = api.run(plan).tables[0].chunks_total     # about 20: MariaDB's row estimate varies
     clean = api.verify(plan)[0]
     assert clean.ok and (clean.source_rows, clean.target_rows) == (N, N), clean
-    assert (clean.checksum_queries, clean.leaves) == (N // 1000, 0), "every chunk matched at once"
+    assert (clean.checksum_queries, clean.leaves) == (chunks, 0), "every chunk matched at once"
 
     g.execute(target, "UPDATE c SET code = 'é-changed' WHERE id = 7",
               "UPDATE c SET n = NULL WHERE id = 12345", "DELETE FROM c WHERE id = 19999")
     found = api.verify(plan)[0]
     assert sorted(found.modified) == [(7,), (12345,)] and found.missing == [(19999,)], found
-    assert found.checksum_queries >= N // 1000, "every chunk's checksum is counted, whichever lane ran it"
+    assert found.checksum_queries >= chunks, "every chunk's checksum is counted, whichever lane ran it"
     assert (found.source_rows, found.target_rows, found.extra_count) == (N, N - 1, 0)
 
 

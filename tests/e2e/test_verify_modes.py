@@ -1,5 +1,5 @@
-"""Segment checksum variants (``md5-sum``, ``md5-ordered``, ``pg-hash``,
-``pg-raw``): which one a pair of engines uses, equal sums for equal rows and
+"""Segment checksum variants (``md5-sum``, ``md5-ordered``, ``md5-segment``,
+``pg-hash``, ``pg-raw``): which one a pair of engines uses, equal sums for equal rows and
 different sums after one change, and the two fall-backs: a ``GROUP_CONCAT``
 that MariaDB cut at ``max_allowed_packet`` is computed again as ``md5-sum``
 (so a change past the cut is still found), and ``pg-raw`` sums over
@@ -37,7 +37,7 @@ def _verify(source: str, target: str, name: str, **options):
 
 
 @pytest.mark.parametrize("pair, name, mode", [
-    (("pg_url", "pg_url2"), "t", "pg-raw"), (("pg_url", "mysql_url"), "t", "md5-ordered"),
+    (("pg_url", "pg_url2"), "t", "pg-raw"), (("pg_url", "mysql_url"), "t", "md5-segment"),
     (("mysql_url", "pg_url"), "k", "md5-sum"), (("sqlite_url", "pg_url"), "t", "md5-sum")])
 def test_mode_per_pair_equal_sums_then_different(pair, name, mode, request):
     source, target = (request.getfixturevalue(p) for p in pair)
@@ -47,12 +47,16 @@ def test_mode_per_pair_equal_sums_then_different(pair, name, mode, request):
     src, tgt, table = _open(source, target, name)
     try:
         assert checksum_mode(src.dialect, tgt.dialect, table) == mode
-        same = [c.checksum(s, KeyRange(), mode) for c, s in ((src, table.read), (tgt, table.hash_target))]
-        assert same[0].matches(same[1]) and same[0].count == (3000 if name == "t" else 200)
+        modes = [mode] + (["md5-ordered"] if mode == "md5-segment" else [])     # its fall-back too
+        same = {m: [c.checksum(s, KeyRange(), m) for c, s in ((src, table.read), (tgt, table.hash_target))]
+                for m in modes}
+        for m in modes:
+            assert same[m][0].matches(same[m][1]) and same[m][0].count == (3000 if name == "t" else 200), m
         change = "UPDATE t SET note = 'x' WHERE id = 2999" if name == "t" else "UPDATE k SET v = 0 WHERE v = 7"
         g.execute(target, change)
-        changed = tgt.checksum(table.hash_target, KeyRange(), mode)
-        assert not same[0].matches(changed) and changed.count == same[0].count
+        for m in modes:
+            changed = tgt.checksum(table.hash_target, KeyRange(), m)
+            assert not same[m][0].matches(changed) and changed.count == same[m][0].count, m
     finally:
         src.close()
         tgt.close()
@@ -106,8 +110,9 @@ def test_json_hashed_as_stored_text_first_canonical_where_texts_differ(pg_url, m
               """UPDATE j SET doc = '{"a": 6, "b": "x6", "c": 0.76}' WHERE id = 6""")
     r = _verify(pg_url, mysql_url, "j")
     assert (r.modified, r.missing_count, r.extra_count) == ([(6,)], 0, 0)
-    # 2 halves over stored text (the second matches: no canonical pass), then 16 parts of the first
-    assert (r.checksum_queries, r.leaves) == (18, 1)
+    # 2 halves over stored text (the second matches: no canonical pass), the first
+    # confirmed with md5-ordered (a real difference, not an order), then its 16 parts
+    assert (r.checksum_queries, r.leaves) == (19, 1)
 
 
 def test_pg_raw_hashes_unhashable_and_extension_types_as_text(pg_url, pg_url2, tmp_path):
@@ -126,3 +131,47 @@ def test_pg_raw_hashes_unhashable_and_extension_types_as_text(pg_url, pg_url2, t
     g.execute(pg_url2, "UPDATE x SET ci = 'ci7' WHERE id = 7")
     r = _verify(pg_url, pg_url2, "x")
     assert (r.modified, r.missing_count, r.extra_count) == ([(7,)], 0, 0)
+
+
+def test_segment_text_cut_goes_on_with_md5_ordered(pg_url, mysql_url):
+    """1,000 rows of 20 kB, keys 100 apart: the upper half's one ``md5-segment``
+    text (19.5 MB) passes ``max_allowed_packet`` (16 MiB by default) and is
+    cut, its 1,024-key groups (10 rows) are not: the half is computed again as
+    ``md5-ordered``, not as ``md5-sum``, and a change in it is still found."""
+    fills = {pg_url: "INSERT INTO w SELECT i * 100, repeat(chr(97 + i % 26), 20000) "
+                     "FROM generate_series(1, 1000) AS i",
+             mysql_url: "INSERT INTO w SELECT seq * 100, REPEAT(CHAR(97 + seq % 26), 20000) FROM seq_1_to_1000"}
+    for url, fill in fills.items():
+        g.execute(url, "CREATE TABLE w (id integer PRIMARY KEY, body text)", fill)
+    cut = g.query(mysql_url, "SELECT @@max_allowed_packet")[0][0] < 976 * 20006
+    same = _verify(pg_url, mysql_url, "w")
+    assert same.ok and same.leaves == 0
+    assert same.checksum_queries == (3 if cut else 2), "the cut half once more"
+    assert same.checksum_mode == ("md5-ordered" if cut else "md5-segment"), "as md5-ordered, not md5-sum"
+    g.execute(mysql_url, "UPDATE w SET body = CONCAT(body, '!') WHERE id = 99900")
+    r = _verify(pg_url, mysql_url, "w", threshold=100)
+    assert (r.modified, r.missing_count, r.extra_count) == ([(99900,)], 0, 0)
+
+
+def test_rows_read_in_another_order_are_confirmed_with_md5_ordered(pg_url, mysql_url):
+    """A MyISAM table scan returns rows in insertion order, here the reverse of
+    the key order, so ``md5-segment`` differs although the rows are equal: the
+    differing chunk is checked again with ``md5-ordered``, which sorts, and
+    matches, so the table is clean without a single row downloaded. A real
+    change is then found with ``md5-ordered``."""
+    g.execute(pg_url, "CREATE TABLE t (id integer PRIMARY KEY, v integer)",
+              "INSERT INTO t SELECT i, i * 7 FROM generate_series(1, 3000) AS i")
+    g.execute(mysql_url, "CREATE TABLE t (id integer PRIMARY KEY, v integer) ENGINE=MyISAM",
+              "INSERT INTO t SELECT 3001 - seq, (3001 - seq) * 7 FROM seq_1_to_3000")
+    src, tgt, table = _open(pg_url, mysql_url, "t")
+    try:
+        whole = [KeyRange()]
+        clean = verify_table(src, tgt, table, whole, set())
+        assert clean.ok and (clean.checksum_queries, clean.leaves, clean.hashed_rows) == (2, 0, 0), clean
+        assert clean.checksum_mode == "md5-ordered"
+        g.execute(mysql_url, "UPDATE t SET v = 0 WHERE id = 1234")
+        r = verify_table(src, tgt, table, whole, set(), BisectOptions(threshold=100))
+        assert (r.modified, r.missing_count, r.extra_count) == ([(1234,)], 0, 0)
+    finally:
+        src.close()
+        tgt.close()

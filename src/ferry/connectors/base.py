@@ -56,6 +56,15 @@ hashes above), so a variant can cost speed, never a missed difference:
   texts in key order, each written ``<UTF-8 bytes>:<text>``; the sum of the
   groups' 60-bit hashes. One MD5 call per 1,024 rows instead of one per row
   (PostgreSQL's per-call MD5 cost dominates its row hash).
+* ``md5-segment`` (PostgreSQL, MariaDB; single integer keys): one MD5 over
+  all the segment's row texts in key order, written as for ``md5-ordered``;
+  its first 60 bits. No grouping and no sort inside the aggregate: PostgreSQL
+  aggregates an ordered subquery ("supplying the input values from a sorted
+  subquery will usually work", https://www.postgresql.org/docs/current/sql-expressions.html#SYNTAX-AGGREGATES),
+  MariaDB aggregates the rows in the order of its range scan on the key. Neither
+  order is promised, so the validate engine confirms a differing segment with
+  ``md5-ordered`` before searching it, and a segment text that MariaDB cuts
+  at ``max_allowed_packet`` moves the table to ``md5-ordered``.
 * ``pg-hash`` (PostgreSQL on both sides): the sum of
   ``hashtextextended(ROW(canonical texts)::text COLLATE "C", 0)``,
   PostgreSQL's own 64-bit hash.
@@ -77,8 +86,9 @@ from ferry.catalog.model import Catalog, DataType, Table
 ROW_SEPARATOR = "|"
 NULL_TEXT = "\\N"
 HASH_HEX_DIGITS = 15
-SUM_MD5, ORDERED_MD5, PG_HASH, PG_RAW = "md5-sum", "md5-ordered", "pg-hash", "pg-raw"
-CHECKSUM_MODES = (SUM_MD5, ORDERED_MD5, PG_HASH, PG_RAW)
+SUM_MD5, ORDERED_MD5, SEGMENT_MD5 = "md5-sum", "md5-ordered", "md5-segment"
+PG_HASH, PG_RAW = "pg-hash", "pg-raw"
+CHECKSUM_MODES = (SUM_MD5, ORDERED_MD5, SEGMENT_MD5, PG_HASH, PG_RAW)
 ORDERED_GROUP_ROWS = 1024
 
 
@@ -160,6 +170,10 @@ class Dialect(abc.ABC):
             snapshot (PostgreSQL exported snapshots).
         index_build_sql: a statement run in the transaction of each primary
             key / index build after the load (session settings), or "".
+        hash_by_native: True when the canonical text SQL depends on a
+            column's native type, not only on its neutral one (MySQL: YEAR,
+            ZEROFILL, FLOAT, BIT(n)); the validate phase then hashes a target
+            table with the native types introspected from it.
     """
 
     name: str = ""
@@ -168,6 +182,7 @@ class Dialect(abc.ABC):
     primary_key_after_load: bool = False
     shared_snapshot: bool = False
     index_build_sql: str = ""
+    hash_by_native: bool = False
 
     @abc.abstractmethod
     def quote(self, identifier: str) -> str:

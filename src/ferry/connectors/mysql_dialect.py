@@ -13,8 +13,8 @@ from typing import Any
 
 from ferry.catalog.model import DataType, Kind, Table
 from ferry.connectors import mysql_normalize as norm
-from ferry.connectors.base import (HASH_HEX_DIGITS, NULL_TEXT, ORDERED_MD5, ROW_SEPARATOR, SUM_MD5, Dialect,
-                                  Select)
+from ferry.connectors.base import (HASH_HEX_DIGITS, NULL_TEXT, ORDERED_MD5, ROW_SEPARATOR, SEGMENT_MD5, SUM_MD5,
+                                  Dialect, Select)
 from ferry.errors import NotSupported
 from ferry.connectors.mysql_introspect import GEOMETRY
 
@@ -39,6 +39,7 @@ class MySQLDialect(Dialect):
     max_identifier_length = 64
     primary_key_after_load = False     # InnoDB clusters rows by primary key
     shared_snapshot = False            # a consistent snapshot cannot be shared across sessions
+    hash_by_native = True
 
     def __init__(self, mariadb: bool = True) -> None:
         self.mariadb = mariadb
@@ -155,12 +156,12 @@ class MySQLDialect(Dialect):
 
     @property
     def checksum_modes(self) -> tuple[str, ...]:
-        """``md5-sum``; on MariaDB also ``md5-ordered`` (``SET STATEMENT``)."""
-        return (SUM_MD5, ORDERED_MD5) if self.mariadb else (SUM_MD5,)
+        """``md5-sum``; on MariaDB also ``md5-ordered`` and ``md5-segment`` (``SET STATEMENT``)."""
+        return (SUM_MD5, ORDERED_MD5, SEGMENT_MD5) if self.mariadb else (SUM_MD5,)
 
     def checksum_sql(self, select: Select, where: str, mode: str = SUM_MD5) -> str:
         """``SELECT COUNT(*), exact sum of row hashes FROM table WHERE where``
-        (the sum is a DECIMAL: no overflow), or the ``md5-ordered`` variant
+        (the sum is a DECIMAL: no overflow), or the ``md5-ordered`` / ``md5-segment`` variant
         (:func:`ferry.connectors.mysql_normalize.ordered_checksum`).
 
         Raises:
@@ -171,7 +172,8 @@ class MySQLDialect(Dialect):
         if mode == SUM_MD5:
             return f"SELECT COUNT(*), COALESCE(SUM({self.row_hash_sql(select)}), 0) FROM {table} WHERE {where}"
         if mode in self.checksum_modes and len(select.key) == 1:
-            return norm.ordered_checksum(table, self.quote(select.key[0]), self.row_text_sql(select), where)
+            return norm.ordered_checksum(table, self.quote(select.key[0]), self.row_text_sql(select), where,
+                                         whole=mode == SEGMENT_MD5)
         raise NotSupported(f"checksum mode {mode} on {select.table.qualified}")
 
     # -- DDL -----------------------------------------------------------------

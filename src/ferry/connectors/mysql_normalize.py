@@ -198,20 +198,27 @@ def bit_width(native: str) -> int | None:
     return None
 
 
-def ordered_checksum(table: str, key: str, text: str, where: str) -> str:
-    """``SELECT count, sum of group hashes`` of the ``md5-ordered`` segment
-    checksum (:mod:`ferry.connectors.base`) on MariaDB: rows grouped by
-    integer ``key DIV 1024``, each group's MD5 over ``LENGTH(text) ':' text``
-    (UTF-8 bytes) in key order.
+def ordered_checksum(table: str, key: str, text: str, where: str, whole: bool = False) -> str:
+    """``SELECT count, hash`` of the ``md5-ordered`` segment checksum
+    (:mod:`ferry.connectors.base`) on MariaDB, or of ``md5-segment`` when
+    ``whole``: rows written ``LENGTH(text) ':' text`` (UTF-8 bytes) in key
+    order; ``md5-ordered`` sums the MD5s of the groups of integer ``key DIV
+    1024``, ``md5-segment`` takes one MD5 of all rows, in the order of the
+    range scan on the key (no sort: MariaDB ignores an ORDER BY in a derived
+    table without LIMIT, https://mariadb.com/kb/en/why-is-order-by-in-a-from-subquery-ignored/).
 
     ``GROUP_CONCAT`` stops at ``group_concat_max_len``
     (raised to 1 GiB for the statement by ``SET STATEMENT``, MariaDB 10.1.2+)
     and at ``max_allowed_packet`` with warning 1260 ("Row N was cut by
     GROUP_CONCAT()", https://mariadb.com/kb/en/group_concat/): the connector
     reads the warnings and treats a cut checksum as inexact."""
-    hash60 = f"CAST(CONV(SUBSTRING(MD5(GROUP_CONCAT(CONCAT(LENGTH(r), ':', r) ORDER BY k SEPARATOR '')), " \
+    order = "" if whole else " ORDER BY k"
+    hash60 = f"CAST(CONV(SUBSTRING(MD5(GROUP_CONCAT(CONCAT(LENGTH(r), ':', r){order} SEPARATOR '')), " \
              f"1, {HASH_HEX_DIGITS}), 16, 10) AS UNSIGNED)"
-    groups = (f"SELECT COUNT(*) AS c, {hash60} AS h FROM (SELECT {key} AS k, {text} AS r "
-              f"FROM {table} WHERE {where}) s GROUP BY k DIV {ORDERED_GROUP_ROWS}")
-    return (f"SET STATEMENT group_concat_max_len = 1073741824 FOR "
-            f"SELECT COALESCE(SUM(g.c), 0), COALESCE(SUM(g.h), 0) FROM ({groups}) g")
+    rows = f"SELECT {key} AS k, {text} AS r FROM {table} WHERE {where}"
+    if whole:
+        select = f"SELECT COUNT(*), COALESCE({hash60}, 0) FROM ({rows}) s"
+    else:
+        groups = f"SELECT COUNT(*) AS c, {hash60} AS h FROM ({rows}) s GROUP BY k DIV {ORDERED_GROUP_ROWS}"
+        select = f"SELECT COALESCE(SUM(g.c), 0), COALESCE(SUM(g.h), 0) FROM ({groups}) g"
+    return f"SET STATEMENT group_concat_max_len = 1073741824 FOR {select}"

@@ -224,22 +224,29 @@ def row_text(parts: list[str]) -> str:
     return " || '|' || ".join(f"COALESCE({p}, '\\N')" for p in parts)
 
 
-def ordered_checksum(table: str, key: str, text: str, where: str, utf8: bool = True) -> str:
-    """``SELECT count, sum of group hashes`` of the ``md5-ordered`` segment
-    checksum (:mod:`ferry.connectors.base`): rows of ``table`` matching
-    ``where`` grouped by integer ``key`` / 1024, each group's MD5 over
-    ``octet_length(text) || ':' || text`` in key order (the ordered subquery
-    lets the btree index feed the groups presorted; the aggregate's own ORDER
-    BY is still needed: a GROUP BY done by sorting on ``k / 1024`` does not
-    keep the order within a group)."""
+def ordered_checksum(table: str, key: str, text: str, where: str, utf8: bool = True,
+                     whole: bool = False) -> str:
+    """``SELECT count, hash`` of the ``md5-ordered`` segment checksum
+    (:mod:`ferry.connectors.base`), or of ``md5-segment`` when ``whole``: rows
+    of ``table`` matching ``where``, each written ``octet_length(text) || ':' ||
+    text``, in key order; ``md5-ordered`` sums the MD5s of the groups of
+    integer ``key`` / 1024, ``md5-segment`` takes one MD5 of all rows.
+
+    The ordered subquery lets the btree index feed the rows presorted.
+    ``md5-segment`` aggregates it as it comes (no sort of its own);
+    ``md5-ordered`` must sort inside the aggregate as well, because a GROUP BY
+    done by sorting on ``k / 1024`` does not keep the order within a group."""
+    order = "" if whole else " ORDER BY k"
     if utf8:
-        agg = "string_agg(octet_length(r) || ':' || r, '' ORDER BY k)"
+        agg = f"string_agg(octet_length(r) || ':' || r, ''{order})"
     else:       # r is the row text's UTF-8 bytes, converted once
-        agg = "string_agg(convert_to(octet_length(r) || ':', 'UTF8') || r, ''::bytea ORDER BY k)"
+        agg = f"string_agg(convert_to(octet_length(r) || ':', 'UTF8') || r, ''::bytea{order})"
         text = f"convert_to({text}, 'UTF8')"
-    groups = (f"SELECT COUNT(*) AS c, ('x' || substr(md5({agg}), 1, 15))::bit(60)::bigint AS h "
-              f"FROM (SELECT {key} AS k, {text} AS r FROM {table} WHERE {where} ORDER BY {key}) s "
-              f"GROUP BY k / {ORDERED_GROUP_ROWS}")
+    hash60 = f"('x' || substr(md5({agg}), 1, 15))::bit(60)::bigint"
+    rows = f"SELECT {key} AS k, {text} AS r FROM {table} WHERE {where} ORDER BY {key}"
+    if whole:
+        return f"SELECT COUNT(*), COALESCE({hash60}, 0) FROM ({rows}) s"
+    groups = f"SELECT COUNT(*) AS c, {hash60} AS h FROM ({rows}) s GROUP BY k / {ORDERED_GROUP_ROWS}"
     return f"SELECT COALESCE(SUM(g.c), 0), COALESCE(SUM(g.h), 0) FROM ({groups}) g"
 
 

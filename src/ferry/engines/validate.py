@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ferry.catalog.model import INTEGER_KINDS, DataType, Kind
-from ferry.connectors.base import ORDERED_MD5, PG_HASH, PG_RAW, SUM_MD5, Connector, Dialect, KeyRange, Select
+from ferry.connectors.base import ORDERED_MD5, PG_HASH, PG_RAW, SEGMENT_MD5, SUM_MD5, Connector, Dialect, KeyRange, Select
 from ferry.connectors.canonical import lenient_text
 from ferry.engines.functions import with_functions
 from ferry.transform.mapping import ResolvedTable
@@ -82,6 +82,8 @@ class TableResult:
         checksum_queries, leaves, hashed_rows: bisection work (checksums run per
             side, segments compared row by row, row hashes downloaded).
         checksum_compared: False when the table has no key and rejects exist.
+        checksum_mode: the segment checksum variant the search ended with
+            (:data:`ferry.connectors.base.CHECKSUM_MODES`), "" without a key.
     """
 
     table: str
@@ -104,6 +106,7 @@ class TableResult:
     leaves: int = 0
     hashed_rows: int = 0
     checksum_compared: bool = True
+    checksum_mode: str = ""
     error: str | None = None
 
     @property
@@ -164,6 +167,7 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
         searcher.settle(differing, matched=len(differing) < len(ranges))
     finally:
         searcher.pool.shutdown()
+    result.checksum_mode = searcher.mode
     result.read_rows = result.source_rows
     if table.reject_filters:    # casting checks leave refused rows out of the read: count them in
         result.source_rows = source.count(table.source, where=table.source_where)
@@ -185,7 +189,7 @@ def _first_checksums(searcher: "_Bisector", ranges: list[KeyRange], lanes: tuple
     def one(krange: KeyRange) -> tuple:
         lane = idle.get()
         try:
-            return (krange, *lane.checksums(krange, searcher.mode))
+            return (krange, *lane.checksums(krange, lane.mode))
         finally:
             idle.put(lane)
 
@@ -197,20 +201,23 @@ def _first_checksums(searcher: "_Bisector", ranges: list[KeyRange], lanes: tuple
             lane = idle.get()
             if lane is not searcher:
                 searcher.result.checksum_queries += lane.result.checksum_queries
+                if searcher.mode == SEGMENT_MD5:       # a lane's segment text was cut: so would the next
+                    searcher.mode = lane.mode
                 lane.pool.shutdown()
 
 
 def checksum_mode(source: Dialect, target: Dialect, table: ResolvedTable) -> str:
     """The segment checksum variant (:data:`ferry.connectors.base.CHECKSUM_MODES`)
-    for ``table``: ``pg-raw`` (or ``pg-hash``) when both engines offer it, else ``md5-ordered``
-    for a single integer key on both sides when both offer it, else ``md5-sum``."""
+    for ``table``: ``pg-raw`` (or ``pg-hash``) when both engines offer it, else
+    ``md5-segment`` (or ``md5-ordered``) for a single integer key on both sides
+    when both offer it, else ``md5-sum``."""
     shared = set(source.checksum_modes) & set(target.checksum_modes)
     for mode in (PG_RAW, PG_HASH):
         if mode in shared:
             return mode
     integer = len(table.key) == 1 and table.source.column(table.key[0]).type.kind in INTEGER_KINDS and \
         table.target.column(table.hash_target.key[0]).type.kind in INTEGER_KINDS
-    return ORDERED_MD5 if integer and ORDERED_MD5 in shared else SUM_MD5
+    return next((m for m in (SEGMENT_MD5, ORDERED_MD5) if integer and m in shared), SUM_MD5)
 
 
 def json_as_text(select: Select) -> Select:
@@ -279,9 +286,16 @@ class _Bisector:
         return src, tgt
 
     def checksums(self, krange: KeyRange, mode: str) -> tuple:
-        """Both sides' checksums of ``krange`` (again as ``md5-sum`` when one is inexact)."""
+        """Both sides' checksums of ``krange``. One that is inexact (a cut
+        ``GROUP_CONCAT``) is computed again: an ``md5-segment`` as
+        ``md5-ordered``, which this table then keeps (its segments' texts are
+        too long), an ``md5-ordered`` as ``md5-sum``."""
         src, tgt = self.both("checksum", krange, mode, selects=self.hashed)
         self.result.checksum_queries += 1
+        if not (src.exact and tgt.exact) and mode == SEGMENT_MD5:
+            self.mode = mode = ORDERED_MD5
+            src, tgt = self.both("checksum", krange, mode, selects=self.hashed)
+            self.result.checksum_queries += 1
         if not (src.exact and tgt.exact):
             src, tgt = self.both("checksum", krange, SUM_MD5, selects=self.hashed)
             self.result.checksum_queries += 1
@@ -298,8 +312,27 @@ class _Bisector:
             self.hashed = self.canonical
             again = [(k, *self.checksums(k, self.mode)) for k, _, _ in differing]
             differing = [(k, src, tgt) for k, src, tgt in again if not src.matches(tgt)]
+        differing = self._confirm_order(differing)
         for krange, src, tgt in differing:
             self.descend(krange, 0, src, tgt)
+
+    def _confirm_order(self, differing: list) -> list:
+        """``md5-segment`` hashes rows in the order each engine reads them: the
+        first differing chunk with equal counts is checked again with
+        ``md5-ordered`` (which sorts). When that matches, the engines read in
+        different orders: the table goes on with ``md5-ordered`` and every
+        differing chunk is checked again."""
+        if self.mode != SEGMENT_MD5:
+            return differing
+        first = next((k for k, src, tgt in differing if src.count == tgt.count), None)
+        if first is None:
+            return differing
+        src, tgt = self.checksums(first, ORDERED_MD5)
+        if not src.matches(tgt):
+            return differing
+        self.mode = ORDERED_MD5
+        again = [(k, *self.checksums(k, self.mode)) for k, _, _ in differing if k != first]
+        return [(k, src, tgt) for k, src, tgt in again if not src.matches(tgt)]
 
     def compare(self, krange: KeyRange, depth: int) -> None:
         """Checksum ``krange`` on both sides; descend when they differ."""

@@ -9,6 +9,8 @@ check.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ferry.connectors.base import KeyRange
 from ferry.engines.checks import QUALITY_CHECKS, CheckResult, overall_status, parse_names
 from ferry.engines.checks.keymap import keymap_checks
@@ -70,7 +72,8 @@ class ValidatePhase(Phase):
         self._raise(checks)
 
     def _verify(self, ctx: RunContext, rejected: dict) -> list:
-        work = [(t, self._ranges(ctx, t), rejected[t.name]) for t in ctx.tables]
+        tables = with_target_natives(ctx.target, ctx.tables)
+        work = [(t, self._ranges(ctx, t), rejected[t.name]) for t in tables]
         options = BisectOptions(ctx.plan.checks.bisect_factor, ctx.plan.checks.bisect_threshold)
         return verify_tables(ctx.source, ctx.target, work, ctx.jobs, options=options,
                              on_table=lambda r: ctx.events.emit("TableVerified", result=r))
@@ -98,3 +101,28 @@ class ValidatePhase(Phase):
             if reject["key"] is not None:
                 keys.add(normalize_key(tuple(decode_value(v) for v in reject["key"])))
         return keys
+
+
+def with_target_natives(target, tables: list) -> list:
+    """``tables`` with each ``hash_target`` column given the native type
+    introspected from the target (when its neutral kind is the planned one),
+    for a dialect that hashes by native type (:attr:`Dialect.hash_by_native`):
+    a plain MariaDB ``int`` is hashed as its digits, a ``YEAR`` or ``ZEROFILL``
+    column through ``+ 0``, whoever created the table. Other tables, and
+    targets hashed through a view, are returned as they are."""
+    if not target.dialect.hash_by_native or not tables:
+        return tables
+    found = target.introspect([t.hash_target.table.name for t in tables])
+    out = []
+    for t in tables:
+        try:
+            actual = {c.name: c.type for c in found.table(t.hash_target.table.qualified).columns}
+        except KeyError:
+            out.append(t)
+            continue
+        columns = [replace(c, type=c.type.with_(native=actual[c.name].native))
+                   if c.name in actual and actual[c.name].kind == c.type.kind else c
+                   for c in t.hash_target.table.columns]
+        table = replace(t.hash_target.table, columns=columns)
+        out.append(replace(t, hash_target=replace(t.hash_target, table=table)))
+    return out
