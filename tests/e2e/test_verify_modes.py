@@ -13,7 +13,8 @@ import pytest
 from ferry import api
 from ferry.connectors import open_connector
 from ferry.connectors.base import KeyRange
-from ferry.engines.validate import BisectOptions, checksum_mode, verify_table
+from ferry.engines.bisect import checksum_mode
+from ferry.engines.validate import BisectOptions, verify_table
 from ferry.transform.mapping import resolve
 from tests.e2e import generate as g
 from tests.e2e.test_verify_bisect import make_table, make_text_keyed

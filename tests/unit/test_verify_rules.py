@@ -11,7 +11,7 @@ from ferry.connectors.base import KeyRange
 from ferry.engines.checks import CheckResult, overall_status, parse_names
 from ferry.engines.checks.common import close_enough
 from ferry.engines.checks.sqlcheck import tolerance
-from ferry.engines.validate import _ranges_between
+from ferry.engines.bisect import _ranges_between
 from ferry.errors import InputError
 from ferry.report.reconciliation import report_format
 

@@ -57,7 +57,9 @@ hashes above), so a variant can cost speed, never a missed difference:
   groups' 60-bit hashes. One MD5 call per 1,024 rows instead of one per row
   (PostgreSQL's per-call MD5 cost dominates its row hash).
 * ``md5-segment`` (PostgreSQL, MariaDB; single integer keys): one MD5 over
-  all the segment's row texts in key order, written as for ``md5-ordered``;
+  all the segment's row texts in key order, joined by the byte 0xFF (which
+  UTF-8 text never contains, so the joins are unambiguous without a length
+  per row: MariaDB would render each row twice for ``LENGTH(r)`` and ``r``);
   its first 60 bits. No grouping and no sort inside the aggregate: PostgreSQL
   aggregates an ordered subquery ("supplying the input values from a sorted
   subquery will usually work", https://www.postgresql.org/docs/current/sql-expressions.html#SYNTAX-AGGREGATES),

@@ -135,13 +135,20 @@ class MySQLDialect(Dialect):
         return ""
 
     def _text_sql(self, table: Table, expr: str, dtype: DataType) -> str:
-        """Canonical text of ``expr``; a plain integer column goes bare
-        (``CONCAT_WS`` prints its decimal digits; ``CAST(x + 0 AS CHAR)``, 0.6 s
-        per column on 5 M rows, matters only for YEAR and ZEROFILL)."""
+        """Canonical text of ``expr``, shorter where the column's native type
+        already is what the canonical text needs (per 1 M rows): a plain
+        integer goes bare (``CONCAT_WS`` prints its digits; ``CAST(x + 0 AS
+        CHAR)``, 0.12 s, matters only for YEAR and ZEROFILL), a DECIMAL of the
+        target's precision and scale is not cast again (0.4 s), a DATETIME(6)
+        prints its six fractional digits itself (0.2 s)."""
         native = self._column_native(table, expr)
-        if dtype.kind in _INTEGER_TEXT and norm.native_base(native) in _PLAIN_INTEGERS \
-                and "zerofill" not in native:
+        kind = dtype.kind
+        if kind in _INTEGER_TEXT and norm.native_base(native) in _PLAIN_INTEGERS and "zerofill" not in native:
             return expr
+        if kind == Kind.DECIMAL and dtype.scale and native == f"decimal({dtype.precision},{dtype.scale})":
+            return norm.scaled_decimal_text(expr)
+        if kind in (Kind.TIMESTAMP, Kind.TIMESTAMPTZ) and native == "datetime(6)":
+            return f"IF({self.zero_date_predicate(expr)}, NULL, CAST({expr} AS CHAR))"
         return self.normalize(self.source_expr(table, expr), dtype)
 
     def row_text_sql(self, select: Select) -> str:

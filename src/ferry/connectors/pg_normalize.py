@@ -227,20 +227,23 @@ def row_text(parts: list[str]) -> str:
 def ordered_checksum(table: str, key: str, text: str, where: str, utf8: bool = True,
                      whole: bool = False) -> str:
     """``SELECT count, hash`` of the ``md5-ordered`` segment checksum
-    (:mod:`ferry.connectors.base`), or of ``md5-segment`` when ``whole``: rows
-    of ``table`` matching ``where``, each written ``octet_length(text) || ':' ||
-    text``, in key order; ``md5-ordered`` sums the MD5s of the groups of
-    integer ``key`` / 1024, ``md5-segment`` takes one MD5 of all rows.
+    (:mod:`ferry.connectors.base`), or of ``md5-segment`` when ``whole``, over
+    the rows of ``table`` matching ``where`` in key order: ``md5-ordered`` sums
+    the MD5s of the groups of integer ``key`` / 1024, each row written
+    ``octet_length(text) || ':' || text``; ``md5-segment`` takes one MD5 of all
+    rows' texts joined by the byte 0xFF.
 
     The ordered subquery lets the btree index feed the rows presorted.
     ``md5-segment`` aggregates it as it comes (no sort of its own);
     ``md5-ordered`` must sort inside the aggregate as well, because a GROUP BY
     done by sorting on ``k / 1024`` does not keep the order within a group."""
-    order = "" if whole else " ORDER BY k"
-    if utf8:
-        agg = f"string_agg(octet_length(r) || ':' || r, ''{order})"
-    else:       # r is the row text's UTF-8 bytes, converted once
-        agg = f"string_agg(convert_to(octet_length(r) || ':', 'UTF8') || r, ''::bytea{order})"
+    if whole:   # textsend: the text's bytes in the server encoding, which is UTF-8
+        agg = f"string_agg({'textsend(r)' if utf8 else 'r'}, '\\xff'::bytea)"
+    elif utf8:
+        agg = "string_agg(octet_length(r) || ':' || r, '' ORDER BY k)"
+    else:
+        agg = "string_agg(convert_to(octet_length(r) || ':', 'UTF8') || r, ''::bytea ORDER BY k)"
+    if not utf8:    # r is the row text's UTF-8 bytes, converted once
         text = f"convert_to({text}, 'UTF8')"
     hash60 = f"('x' || substr(md5({agg}), 1, 15))::bit(60)::bigint"
     rows = f"SELECT {key} AS k, {text} AS r FROM {table} WHERE {where} ORDER BY {key}"

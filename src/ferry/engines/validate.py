@@ -4,9 +4,11 @@ bisection down to the differing rows.
 Each table is checksummed per chunk (key range) on both sides: the source *as
 transformed* (the plan's read expressions, hashed by target type) and the
 target, with the fastest segment checksum both engines share
-(:func:`checksum_mode`; a variant the engine could not finish exactly is
-computed again as ``md5-sum``; ``pg-raw`` sums that match in no chunk are
-computed again as ``pg-hash``). The row counts are the sums of the chunks'
+(:func:`ferry.engines.bisect.checksum_mode`; a variant the engine could not
+finish exactly is computed again, ``md5-segment`` as ``md5-ordered`` and
+``md5-ordered`` as ``md5-sum``; ``pg-raw`` sums that match in no chunk are
+computed again as ``pg-hash``; a differing ``md5-segment`` chunk is confirmed
+with ``md5-ordered``, which does not depend on the order the engines read rows in). The row counts are the sums of the chunks'
 counts (the chunks cover the table) unless casting checks filter the source
 read, when the source is counted apart.
 
@@ -30,21 +32,18 @@ before being reported, so collation order never invents a difference.
 
 from __future__ import annotations
 
-import math
-import queue
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from ferry.catalog.model import INTEGER_KINDS, DataType, Kind
-from ferry.connectors.base import ORDERED_MD5, PG_HASH, PG_RAW, SEGMENT_MD5, SUM_MD5, Connector, Dialect, KeyRange, Select
+from ferry.connectors.base import Connector, KeyRange, Select
 from ferry.connectors.canonical import lenient_text
+from ferry.engines.bisect import Bisector, Diff, Lanes, normalize_key
 from ferry.engines.functions import with_functions
 from ferry.transform.mapping import ResolvedTable
 
 FIRST_KEYS = 20
 DEFAULT_FACTOR = 16
 DEFAULT_THRESHOLD = 1000
-MAX_DEPTH = 16
 
 
 @dataclass
@@ -124,15 +123,6 @@ class TableResult:
         return self.error is None and self.counts_match and self.differing == 0
 
 
-@dataclass
-class _Diff:
-    """Per-table accumulator: one-sided rows (key -> hash) and modified keys per leaf."""
-
-    src_only: dict = field(default_factory=dict)
-    tgt_only: dict = field(default_factory=dict)
-    modified: list = field(default_factory=list)      # (key, source leaf, target leaf)
-
-
 def verify_table(source: Connector, target: Connector, table: ResolvedTable,
                  ranges: list[KeyRange], rejected_keys: set[tuple],
                  options: BisectOptions | None = None, lanes: tuple = ()) -> TableResult:
@@ -141,8 +131,9 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
     Args:
         rejected_keys: normalised keys (:func:`normalize_key`) of rejected rows.
         lanes: further ``(source, target)`` connection pairs; the ranges' first
-            checksums run on all pairs at once (a table alone on a machine
-            keeps every core busy even when one engine hashes slower).
+            checksums, and then the searches of the differing ones, run on
+            all pairs at once (a table alone on a machine keeps every core
+            busy even when one engine hashes slower).
 
     Returns:
         :class:`TableResult`; ``error`` is set for a keyless table whose
@@ -155,79 +146,25 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
         _compare_whole(source, target, table, result)
         return result
     result.source_keys, result.target_keys = _key_bounds(source, target, table)
-    diff = _Diff()
-    searcher = _Bisector(source, target, table, rejected_keys, options, result, diff)
+    diff = Diff()
+    searcher = Bisector(source, target, table, rejected_keys, options, result, diff)
+    lanes_ = Lanes(searcher, lanes)
     try:
         differing = []
-        for krange, src, tgt in _first_checksums(searcher, ranges, lanes):
+        for krange, src, tgt in lanes_.first_checksums(ranges):
             result.source_rows += src.count
             result.target_rows += tgt.count
             if not src.matches(tgt):
                 differing.append((krange, src, tgt))
-        searcher.settle(differing, matched=len(differing) < len(ranges))
+        lanes_.settle(differing, matched=len(differing) < len(ranges))
     finally:
-        searcher.pool.shutdown()
+        lanes_.close()
     result.checksum_mode = searcher.mode
     result.read_rows = result.source_rows
     if table.reject_filters:    # casting checks leave refused rows out of the read: count them in
         result.source_rows = source.count(table.source, where=table.source_where)
     _conclude(searcher, diff, result)
     return result
-
-
-def _first_checksums(searcher: "_Bisector", ranges: list[KeyRange], lanes: tuple) -> list[tuple]:
-    """``[(range, source checksum, target checksum)]`` in ``ranges`` order,
-    computed on ``searcher``'s connections and on each pair of ``lanes`` at once."""
-    if not lanes or len(ranges) < 2:
-        return [(k, *searcher.checksums(k, searcher.mode)) for k in ranges]
-    idle: queue.SimpleQueue = queue.SimpleQueue()
-    idle.put(searcher)
-    for src, tgt in lanes:
-        idle.put(_Bisector(src, tgt, searcher.table, searcher.rejected, searcher.options,
-                           TableResult(searcher.result.table, searcher.result.target), _Diff()))
-
-    def one(krange: KeyRange) -> tuple:
-        lane = idle.get()
-        try:
-            return (krange, *lane.checksums(krange, lane.mode))
-        finally:
-            idle.put(lane)
-
-    try:
-        with ThreadPoolExecutor(max_workers=len(lanes) + 1) as pool:
-            return list(pool.map(one, ranges))
-    finally:
-        while not idle.empty():
-            lane = idle.get()
-            if lane is not searcher:
-                searcher.result.checksum_queries += lane.result.checksum_queries
-                if searcher.mode == SEGMENT_MD5:       # a lane's segment text was cut: so would the next
-                    searcher.mode = lane.mode
-                lane.pool.shutdown()
-
-
-def checksum_mode(source: Dialect, target: Dialect, table: ResolvedTable) -> str:
-    """The segment checksum variant (:data:`ferry.connectors.base.CHECKSUM_MODES`)
-    for ``table``: ``pg-raw`` (or ``pg-hash``) when both engines offer it, else
-    ``md5-segment`` (or ``md5-ordered``) for a single integer key on both sides
-    when both offer it, else ``md5-sum``."""
-    shared = set(source.checksum_modes) & set(target.checksum_modes)
-    for mode in (PG_RAW, PG_HASH):
-        if mode in shared:
-            return mode
-    integer = len(table.key) == 1 and table.source.column(table.key[0]).type.kind in INTEGER_KINDS and \
-        table.target.column(table.hash_target.key[0]).type.kind in INTEGER_KINDS
-    return next((m for m in (SEGMENT_MD5, ORDERED_MD5) if integer and m in shared), SUM_MD5)
-
-
-def json_as_text(select: Select) -> Select:
-    """``select`` with its JSON values hashed as their stored text (a JSON
-    document copied as text is equal on both sides without the costly
-    canonical rendering; canonical JSON is computed only when such sums
-    differ)."""
-    exprs = tuple((e, DataType(Kind.TEXT) if t.kind == Kind.JSON else t) for e, t in select.exprs)
-    return select if exprs == select.exprs else Select(select.table, exprs, select.key, select.where)
-
 
 def _count(source, target, table: ResolvedTable, result: TableResult) -> None:
     result.source_rows = source.count(table.source, where=table.source_where)
@@ -259,143 +196,7 @@ def _compare_whole(source, target, table, result: TableResult) -> None:
         result.error = "checksums differ on a table without key: rows cannot be named"
 
 
-class _Bisector:
-    """Recursive search of one table's differing segments (see the module docstring)."""
-
-    def __init__(self, source, target, table: ResolvedTable, rejected: set, options: BisectOptions,
-                 result: TableResult, diff: _Diff) -> None:
-        self.source, self.target, self.table = source, target, table
-        self.rejected, self.options, self.result, self.diff = rejected, options, result, diff
-        column = table.source.column(table.key[0])
-        self.integer_key = len(table.key) == 1 and column.type.kind in INTEGER_KINDS
-        self.pool = ThreadPoolExecutor(max_workers=1)   # the source side runs beside the target's
-        self.mode = checksum_mode(source.dialect, target.dialect, table)
-        self.canonical = (table.read, table.hash_target)
-        self.hashed = self.canonical if self.mode == PG_RAW else tuple(json_as_text(x) for x in self.canonical)
-
-    def both(self, method: str, krange: KeyRange, *args, selects: tuple | None = None) -> tuple:
-        """``(source result, target result)`` of connector ``method`` on ``krange``
-        over ``selects`` (default: the canonical pair), the two queries running
-        at the same time."""
-        read, hash_target = selects or self.canonical
-        pending = self.pool.submit(getattr(self.source, method), read, krange, *args)
-        try:
-            tgt = getattr(self.target, method)(hash_target, krange, *args)
-        finally:
-            src = pending.result()
-        return src, tgt
-
-    def checksums(self, krange: KeyRange, mode: str) -> tuple:
-        """Both sides' checksums of ``krange``. One that is inexact (a cut
-        ``GROUP_CONCAT``) is computed again: an ``md5-segment`` as
-        ``md5-ordered``, which this table then keeps (its segments' texts are
-        too long), an ``md5-ordered`` as ``md5-sum``."""
-        src, tgt = self.both("checksum", krange, mode, selects=self.hashed)
-        self.result.checksum_queries += 1
-        if not (src.exact and tgt.exact) and mode == SEGMENT_MD5:
-            self.mode = mode = ORDERED_MD5
-            src, tgt = self.both("checksum", krange, mode, selects=self.hashed)
-            self.result.checksum_queries += 1
-        if not (src.exact and tgt.exact):
-            src, tgt = self.both("checksum", krange, SUM_MD5, selects=self.hashed)
-            self.result.checksum_queries += 1
-        return src, tgt
-
-    def settle(self, differing: list, matched: bool) -> None:
-        """Search the chunks whose first checksums differ. ``pg-raw`` sums, and
-        sums over JSON as stored text, are equal only when both sides store
-        alike (the same column types, JSON copied as text): when no chunk
-        matched they are checked again over canonical texts (``pg-hash``
-        for ``pg-raw``) and the search goes on with those."""
-        if not matched and (self.mode == PG_RAW or self.hashed != self.canonical):
-            self.mode = PG_HASH if self.mode == PG_RAW else self.mode
-            self.hashed = self.canonical
-            again = [(k, *self.checksums(k, self.mode)) for k, _, _ in differing]
-            differing = [(k, src, tgt) for k, src, tgt in again if not src.matches(tgt)]
-        differing = self._confirm_order(differing)
-        for krange, src, tgt in differing:
-            self.descend(krange, 0, src, tgt)
-
-    def _confirm_order(self, differing: list) -> list:
-        """``md5-segment`` hashes rows in the order each engine reads them: the
-        first differing chunk with equal counts is checked again with
-        ``md5-ordered`` (which sorts). When that matches, the engines read in
-        different orders: the table goes on with ``md5-ordered`` and every
-        differing chunk is checked again."""
-        if self.mode != SEGMENT_MD5:
-            return differing
-        first = next((k for k, src, tgt in differing if src.count == tgt.count), None)
-        if first is None:
-            return differing
-        src, tgt = self.checksums(first, ORDERED_MD5)
-        if not src.matches(tgt):
-            return differing
-        self.mode = ORDERED_MD5
-        again = [(k, *self.checksums(k, self.mode)) for k, _, _ in differing if k != first]
-        return [(k, src, tgt) for k, src, tgt in again if not src.matches(tgt)]
-
-    def compare(self, krange: KeyRange, depth: int) -> None:
-        """Checksum ``krange`` on both sides; descend when they differ."""
-        src, tgt = self.checksums(krange, self.mode)
-        if not src.matches(tgt):
-            self.descend(krange, depth, src, tgt)
-
-    def descend(self, krange: KeyRange, depth: int, src, tgt) -> None:
-        """Split a differing ``krange`` and compare the parts, or compare its rows."""
-        rows = max(src.count, tgt.count)
-        one_sided = min(src.count, tgt.count) == 0     # every row differs: no need to narrow down
-        small = rows <= self.options.threshold or one_sided or depth >= MAX_DEPTH
-        parts = [] if small else self.split(krange, src, tgt)
-        if len(parts) < 2:
-            self.leaf(krange)
-            return
-        for part in parts:
-            self.compare(part, depth + 1)
-
-    def split(self, krange: KeyRange, src, tgt) -> list[KeyRange]:
-        """``factor`` sub-ranges covering ``krange`` ([] when it cannot be split)."""
-        if self.integer_key:
-            return self._split_integer(krange)
-        conn, select = (self.source, self.table.read) if src.count >= tgt.count else \
-            (self.target, self.table.hash_target)
-        every = max(1, math.ceil(max(src.count, tgt.count) / self.options.factor))
-        bounds = sample_keys_in_range(conn, select, krange, every)
-        return _ranges_between(krange, bounds)
-
-    def _split_integer(self, krange: KeyRange) -> list[KeyRange]:
-        low, high = _int_bounds(self.source, self.table.read, krange)
-        tlow, thigh = _int_bounds(self.target, self.table.hash_target, krange)
-        lows = [v for v in (low, tlow) if v is not None]
-        highs = [v for v in (high, thigh) if v is not None]
-        if not lows:
-            return []
-        low, high = min(lows), max(highs)
-        step = max(1, math.ceil((high - low + 1) / self.options.factor))
-        bounds = [(low + i * step,) for i in range(1, self.options.factor) if low + i * step <= high]
-        return _ranges_between(krange, bounds)
-
-    def leaf(self, krange: KeyRange) -> None:
-        """Download both sides' row hashes of ``krange`` and record the differences."""
-        src_hashes, tgt_hashes = self.both("row_hashes", krange)
-        src = {normalize_key(k): h for k, h in src_hashes.items()}
-        tgt = {normalize_key(k): h for k, h in tgt_hashes.items()}
-        self.result.leaves += 1
-        self.result.hashed_rows += len(src) + len(tgt)
-        for k in [k for k in src if k in self.rejected]:
-            if k not in tgt:
-                self.result.rejected_seen += 1
-            del src[k]
-        for k, h in src.items():
-            if k not in tgt:
-                self.diff.src_only[k] = (h, krange)
-            elif tgt[k] != h:
-                self.diff.modified.append((k, krange, krange))
-        for k, h in tgt.items():
-            if k not in src:
-                self.diff.tgt_only[k] = (h, krange)
-
-
-def _conclude(searcher: _Bisector, diff: _Diff, result: TableResult) -> None:
+def _conclude(searcher: Bisector, diff: Diff, result: TableResult) -> None:
     """Match one-sided keys across segments, then count and detail the differences."""
     for k in [k for k in diff.src_only if k in diff.tgt_only]:
         (sh, srange), (th, trange) = diff.src_only.pop(k), diff.tgt_only.pop(k)
@@ -451,41 +252,6 @@ def _row_by_key(conn: Connector, select: Select, krange: KeyRange, key: tuple):
             if normalize_key(tuple(row[:n])) == key:
                 found = row[n:]
     return found
-
-
-def _int_bounds(conn: Connector, select: Select, krange: KeyRange) -> tuple:
-    """(min, max) of the single integer key of ``select`` inside ``krange``."""
-    d = conn.dialect
-    pred, params = d.range_predicate(select.key, krange)
-    col = d.quote(select.key[0])
-    row = conn.query(f"SELECT MIN({col}), MAX({col}) FROM {d.qualify(select.table)} WHERE {pred}", params)[0]
-    return (None, None) if row[0] is None else (int(row[0]), int(row[1]))
-
-
-def sample_keys_in_range(conn: Connector, select: Select, krange: KeyRange, every: int) -> list[tuple]:
-    """Every ``every``-th key of ``select.table`` inside ``krange``, in key order
-    (keyset sampling restricted to one range)."""
-    d = conn.dialect
-    pred, params = d.range_predicate(select.key, krange)
-    cols = ", ".join(d.quote(k) for k in select.key)
-    mod = f"ferry_rn % {int(every)}" if d.name == "sqlite" else f"MOD(ferry_rn, {int(every)})"
-    sql = (f"SELECT {cols} FROM (SELECT {cols}, ROW_NUMBER() OVER (ORDER BY {cols}) AS ferry_rn "
-           f"FROM {d.qualify(select.table)} WHERE {pred}) s WHERE {mod} = 0 ORDER BY {cols}")
-    return [tuple(r) for r in conn.query(sql, params)]
-
-
-def _ranges_between(krange: KeyRange, bounds: list[tuple]) -> list[KeyRange]:
-    """Sub-ranges of ``krange`` cut at ``bounds`` (ascending, inside the range)."""
-    edges = [krange.lower, *bounds, krange.upper]
-    parts = [KeyRange(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
-    return [p for p in parts if p.lower is None or p.upper is None or p.lower != p.upper]
-
-
-def normalize_key(key: tuple) -> tuple:
-    """A key comparable across engines and journal round trips (ints and text kept,
-    anything else as text)."""
-    return tuple(str(v) if not isinstance(v, (int, str)) else v for v in key)
-
 
 def _add(result: TableResult, kind: str, keys: list) -> None:
     setattr(result, f"{kind}_count", getattr(result, f"{kind}_count") + len(keys))

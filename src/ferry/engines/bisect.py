@@ -1,0 +1,294 @@
+"""The bisection of one table's differing chunks (see :mod:`ferry.engines.validate`):
+segment checksums on both sides, splits, leaves whose row hashes are compared,
+and the connection pairs (lanes) a table's work is spread over."""
+
+from __future__ import annotations
+
+import math
+import queue
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from ferry.catalog.model import INTEGER_KINDS, DataType, Kind
+from ferry.connectors.base import ORDERED_MD5, PG_HASH, PG_RAW, SEGMENT_MD5, SUM_MD5, Connector, Dialect, KeyRange, Select
+from ferry.transform.mapping import ResolvedTable
+
+if TYPE_CHECKING:
+    from ferry.engines.validate import BisectOptions, TableResult
+
+MAX_DEPTH = 16
+
+
+@dataclass
+class Diff:
+    """Per-table accumulator: one-sided rows (key -> hash) and modified keys per leaf."""
+
+    src_only: dict = field(default_factory=dict)
+    tgt_only: dict = field(default_factory=dict)
+    modified: list = field(default_factory=list)      # (key, source leaf, target leaf)
+
+
+
+def checksum_mode(source: Dialect, target: Dialect, table: ResolvedTable) -> str:
+    """The segment checksum variant (:data:`ferry.connectors.base.CHECKSUM_MODES`)
+    for ``table``: ``pg-raw`` (or ``pg-hash``) when both engines offer it, else
+    ``md5-segment`` (or ``md5-ordered``) for a single integer key on both sides
+    when both offer it, else ``md5-sum``."""
+    shared = set(source.checksum_modes) & set(target.checksum_modes)
+    for mode in (PG_RAW, PG_HASH):
+        if mode in shared:
+            return mode
+    integer = len(table.key) == 1 and table.source.column(table.key[0]).type.kind in INTEGER_KINDS and \
+        table.target.column(table.hash_target.key[0]).type.kind in INTEGER_KINDS
+    return next((m for m in (SEGMENT_MD5, ORDERED_MD5) if integer and m in shared), SUM_MD5)
+
+
+def json_as_text(select: Select) -> Select:
+    """``select`` with its JSON values hashed as their stored text (a JSON
+    document copied as text is equal on both sides without the costly
+    canonical rendering; canonical JSON is computed only when such sums
+    differ)."""
+    exprs = tuple((e, DataType(Kind.TEXT) if t.kind == Kind.JSON else t) for e, t in select.exprs)
+    return select if exprs == select.exprs else Select(select.table, exprs, select.key, select.where)
+
+
+
+class Bisector:
+    """Recursive search of one table's differing segments (see the module docstring)."""
+
+    def __init__(self, source, target, table: ResolvedTable, rejected: set, options: "BisectOptions",
+                 result: "TableResult", diff: "Diff") -> None:
+        self.source, self.target, self.table = source, target, table
+        self.rejected, self.options, self.result, self.diff = rejected, options, result, diff
+        column = table.source.column(table.key[0])
+        self.integer_key = len(table.key) == 1 and column.type.kind in INTEGER_KINDS
+        self.pool = ThreadPoolExecutor(max_workers=1)   # the source side runs beside the target's
+        self.mode = checksum_mode(source.dialect, target.dialect, table)
+        self.canonical = (table.read, table.hash_target)
+        self.hashed = self.canonical if self.mode == PG_RAW else tuple(json_as_text(x) for x in self.canonical)
+
+    def both(self, method: str, krange: KeyRange, *args, selects: tuple | None = None) -> tuple:
+        """``(source result, target result)`` of connector ``method`` on ``krange``
+        over ``selects`` (default: the canonical pair), the two queries running
+        at the same time."""
+        read, hash_target = selects or self.canonical
+        pending = self.pool.submit(getattr(self.source, method), read, krange, *args)
+        try:
+            tgt = getattr(self.target, method)(hash_target, krange, *args)
+        finally:
+            src = pending.result()
+        return src, tgt
+
+    def checksums(self, krange: KeyRange, mode: str) -> tuple:
+        """Both sides' checksums of ``krange``. One that is inexact (a cut
+        ``GROUP_CONCAT``) is computed again: an ``md5-segment`` as
+        ``md5-ordered``, which this table then keeps (its segments' texts are
+        too long), an ``md5-ordered`` as ``md5-sum``."""
+        src, tgt = self.both("checksum", krange, mode, selects=self.hashed)
+        self.result.checksum_queries += 1
+        if not (src.exact and tgt.exact) and mode == SEGMENT_MD5:
+            self.mode = mode = ORDERED_MD5
+            src, tgt = self.both("checksum", krange, mode, selects=self.hashed)
+            self.result.checksum_queries += 1
+        if not (src.exact and tgt.exact):
+            src, tgt = self.both("checksum", krange, SUM_MD5, selects=self.hashed)
+            self.result.checksum_queries += 1
+        return src, tgt
+
+    def compare(self, krange: KeyRange, depth: int) -> None:
+        """Checksum ``krange`` on both sides; descend when they differ."""
+        src, tgt = self.checksums(krange, self.mode)
+        if not src.matches(tgt):
+            self.descend(krange, depth, src, tgt)
+
+    def descend(self, krange: KeyRange, depth: int, src, tgt) -> None:
+        """Split a differing ``krange`` and compare the parts, or compare its rows."""
+        rows = max(src.count, tgt.count)
+        one_sided = min(src.count, tgt.count) == 0     # every row differs: no need to narrow down
+        small = rows <= self.options.threshold or one_sided or depth >= MAX_DEPTH
+        parts = [] if small else self.split(krange, src, tgt)
+        if len(parts) < 2:
+            self.leaf(krange)
+            return
+        for part in parts:
+            self.compare(part, depth + 1)
+
+    def split(self, krange: KeyRange, src, tgt) -> list[KeyRange]:
+        """``factor`` sub-ranges covering ``krange`` ([] when it cannot be split)."""
+        if self.integer_key:
+            return self._split_integer(krange)
+        conn, select = (self.source, self.table.read) if src.count >= tgt.count else \
+            (self.target, self.table.hash_target)
+        every = max(1, math.ceil(max(src.count, tgt.count) / self.options.factor))
+        bounds = sample_keys_in_range(conn, select, krange, every)
+        return _ranges_between(krange, bounds)
+
+    def _split_integer(self, krange: KeyRange) -> list[KeyRange]:
+        low, high = _int_bounds(self.source, self.table.read, krange)
+        tlow, thigh = _int_bounds(self.target, self.table.hash_target, krange)
+        lows = [v for v in (low, tlow) if v is not None]
+        highs = [v for v in (high, thigh) if v is not None]
+        if not lows:
+            return []
+        low, high = min(lows), max(highs)
+        step = max(1, math.ceil((high - low + 1) / self.options.factor))
+        bounds = [(low + i * step,) for i in range(1, self.options.factor) if low + i * step <= high]
+        return _ranges_between(krange, bounds)
+
+    def leaf(self, krange: KeyRange) -> None:
+        """Download both sides' row hashes of ``krange`` and record the differences."""
+        src_hashes, tgt_hashes = self.both("row_hashes", krange)
+        src = {normalize_key(k): h for k, h in src_hashes.items()}
+        tgt = {normalize_key(k): h for k, h in tgt_hashes.items()}
+        self.result.leaves += 1
+        self.result.hashed_rows += len(src) + len(tgt)
+        for k in [k for k in src if k in self.rejected]:
+            if k not in tgt:
+                self.result.rejected_seen += 1
+            del src[k]
+        for k, h in src.items():
+            if k not in tgt:
+                self.diff.src_only[k] = (h, krange)
+            elif tgt[k] != h:
+                self.diff.modified.append((k, krange, krange))
+        for k, h in tgt.items():
+            if k not in src:
+                self.diff.tgt_only[k] = (h, krange)
+
+
+
+
+class Lanes:
+    """One table's bisectors, one per connection pair: the first is the
+    table's own (its result and diff are the table's), the others run its
+    chunks at the same time and hand their findings back on :meth:`close`.
+
+    Args:
+        main: the table's :class:`Bisector`.
+        pairs: further ``(source, target)`` connection pairs.
+    """
+
+    def __init__(self, main: Bisector, pairs: tuple = ()) -> None:
+        self.main = main
+        self.all = [main] + [Bisector(src, tgt, main.table, main.rejected, main.options,
+                                      type(main.result)(main.result.table, main.result.target), Diff())
+                             for src, tgt in pairs]
+        self.idle: queue.SimpleQueue = queue.SimpleQueue()
+        for b in self.all:
+            self.idle.put(b)
+
+    def map(self, fn, items: list) -> list:
+        """``[fn(bisector, item)]`` in ``items`` order, each on whichever bisector is idle."""
+        if len(self.all) == 1 or len(items) < 2:
+            return [fn(self.main, item) for item in items]
+
+        def one(item):
+            lane = self.idle.get()
+            try:
+                return fn(lane, item)
+            finally:
+                self.idle.put(lane)
+
+        with ThreadPoolExecutor(max_workers=len(self.all)) as pool:
+            return list(pool.map(one, items))
+
+    def share_mode(self) -> None:
+        """Every bisector goes on with the main one's mode and hashed selects;
+        a lane's ``md5-segment`` text that was cut moves the main one to
+        ``md5-ordered`` first (the next chunks' texts would be cut too)."""
+        if self.main.mode == SEGMENT_MD5:
+            self.main.mode = next((b.mode for b in self.all if b.mode != SEGMENT_MD5), SEGMENT_MD5)
+        for b in self.all[1:]:
+            b.mode, b.hashed = self.main.mode, self.main.hashed
+
+    def first_checksums(self, ranges: list[KeyRange]) -> list[tuple]:
+        """``[(range, source checksum, target checksum)]`` in ``ranges`` order."""
+        return self.map(lambda lane, k: (k, *lane.checksums(k, lane.mode)), ranges)
+
+    def settle(self, differing: list, matched: bool) -> None:
+        """Search the chunks whose first checksums differ, each on an idle lane.
+
+        ``pg-raw`` sums, and sums over JSON as stored text, are equal only
+        when both sides store alike (the same column types, JSON copied as
+        text): when no chunk matched they are checked again over canonical
+        texts (``pg-hash`` for ``pg-raw``) and the search goes on with those."""
+        main = self.main
+        self.share_mode()
+        if not matched and (main.mode == PG_RAW or main.hashed != main.canonical):
+            main.mode = PG_HASH if main.mode == PG_RAW else main.mode
+            main.hashed = main.canonical
+            differing = self._again(differing, main.mode)
+        differing = self._confirm_order(differing)
+        self.map(lambda lane, d: lane.descend(d[0], 0, d[1], d[2]), differing)
+
+    def _again(self, differing: list, mode: str) -> list:
+        """The chunks of ``differing`` whose checksums still differ in ``mode``
+        (every lane switched to it)."""
+        self.share_mode()
+        again = self.map(lambda lane, k: (k, *lane.checksums(k, mode)), [k for k, _, _ in differing])
+        return [(k, src, tgt) for k, src, tgt in again if not src.matches(tgt)]
+
+    def _confirm_order(self, differing: list) -> list:
+        """``md5-segment`` hashes rows in the order each engine reads them: the
+        first differing chunk with equal counts is checked again with
+        ``md5-ordered`` (which sorts). When that matches, the engines read in
+        different orders: the table goes on with ``md5-ordered`` and every
+        other differing chunk is checked again."""
+        main = self.main
+        if main.mode != SEGMENT_MD5:
+            return differing
+        first = next((k for k, src, tgt in differing if src.count == tgt.count), None)
+        if first is None:
+            return differing
+        src, tgt = main.checksums(first, ORDERED_MD5)
+        if not src.matches(tgt):
+            return differing
+        main.mode = ORDERED_MD5
+        return self._again([d for d in differing if d[0] != first], ORDERED_MD5)
+
+    def close(self) -> None:
+        """Add the lanes' work and findings to the main bisector's; release their threads."""
+        main = self.main
+        for b in self.all:
+            if b is not main:
+                for name in ("checksum_queries", "leaves", "hashed_rows", "rejected_seen"):
+                    setattr(main.result, name, getattr(main.result, name) + getattr(b.result, name))
+                main.diff.src_only.update(b.diff.src_only)
+                main.diff.tgt_only.update(b.diff.tgt_only)
+                main.diff.modified.extend(b.diff.modified)
+            b.pool.shutdown()
+
+
+def _int_bounds(conn: Connector, select: Select, krange: KeyRange) -> tuple:
+    """(min, max) of the single integer key of ``select`` inside ``krange``."""
+    d = conn.dialect
+    pred, params = d.range_predicate(select.key, krange)
+    col = d.quote(select.key[0])
+    row = conn.query(f"SELECT MIN({col}), MAX({col}) FROM {d.qualify(select.table)} WHERE {pred}", params)[0]
+    return (None, None) if row[0] is None else (int(row[0]), int(row[1]))
+
+
+def sample_keys_in_range(conn: Connector, select: Select, krange: KeyRange, every: int) -> list[tuple]:
+    """Every ``every``-th key of ``select.table`` inside ``krange``, in key order
+    (keyset sampling restricted to one range)."""
+    d = conn.dialect
+    pred, params = d.range_predicate(select.key, krange)
+    cols = ", ".join(d.quote(k) for k in select.key)
+    mod = f"ferry_rn % {int(every)}" if d.name == "sqlite" else f"MOD(ferry_rn, {int(every)})"
+    sql = (f"SELECT {cols} FROM (SELECT {cols}, ROW_NUMBER() OVER (ORDER BY {cols}) AS ferry_rn "
+           f"FROM {d.qualify(select.table)} WHERE {pred}) s WHERE {mod} = 0 ORDER BY {cols}")
+    return [tuple(r) for r in conn.query(sql, params)]
+
+
+def _ranges_between(krange: KeyRange, bounds: list[tuple]) -> list[KeyRange]:
+    """Sub-ranges of ``krange`` cut at ``bounds`` (ascending, inside the range)."""
+    edges = [krange.lower, *bounds, krange.upper]
+    parts = [KeyRange(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
+    return [p for p in parts if p.lower is None or p.upper is None or p.lower != p.upper]
+
+
+def normalize_key(key: tuple) -> tuple:
+    """A key comparable across engines and journal round trips (ints and text kept,
+    anything else as text)."""
+    return tuple(str(v) if not isinstance(v, (int, str)) else v for v in key)
