@@ -64,9 +64,10 @@ hashes above), so a variant can cost speed, never a missed difference:
   aggregates an ordered subquery ("supplying the input values from a sorted
   subquery will usually work", https://www.postgresql.org/docs/current/sql-expressions.html#SYNTAX-AGGREGATES),
   MariaDB aggregates the rows in the order of its range scan on the key. Neither
-  order is promised, so the validate engine confirms a differing segment with
-  ``md5-ordered`` before searching it, and a segment text that MariaDB cuts
-  at ``max_allowed_packet`` moves the table to ``md5-ordered``.
+  order is promised, so when no chunk of a table matches, the validate engine
+  confirms a differing chunk with ``md5-ordered`` before searching it, and a
+  segment text that MariaDB cuts at ``max_allowed_packet`` moves the table to
+  ``md5-ordered``.
 * ``pg-hash`` (PostgreSQL on both sides): the sum of
   ``hashtextextended(ROW(canonical texts)::text COLLATE "C", 0)``,
   PostgreSQL's own 64-bit hash.

@@ -125,8 +125,9 @@ class Bisector:
         return _ranges_between(krange, bounds)
 
     def _split_integer(self, krange: KeyRange) -> list[KeyRange]:
-        low, high = _int_bounds(self.source, self.table.read, krange)
+        pending = self.pool.submit(_int_bounds, self.source, self.table.read, krange)
         tlow, thigh = _int_bounds(self.target, self.table.hash_target, krange)
+        low, high = pending.result()
         lows = [v for v in (low, tlow) if v is not None]
         highs = [v for v in (high, thigh) if v is not None]
         if not lows:
@@ -219,7 +220,8 @@ class Lanes:
             main.mode = PG_HASH if main.mode == PG_RAW else main.mode
             main.hashed = main.canonical
             differing = self._again(differing, main.mode)
-        differing = self._confirm_order(differing)
+        if not matched:
+            differing = self._confirm_order(differing)
         self.map(lambda lane, d: lane.descend(d[0], 0, d[1], d[2]), differing)
 
     def _again(self, differing: list, mode: str) -> list:
@@ -230,11 +232,15 @@ class Lanes:
         return [(k, src, tgt) for k, src, tgt in again if not src.matches(tgt)]
 
     def _confirm_order(self, differing: list) -> list:
-        """``md5-segment`` hashes rows in the order each engine reads them: the
-        first differing chunk with equal counts is checked again with
-        ``md5-ordered`` (which sorts). When that matches, the engines read in
-        different orders: the table goes on with ``md5-ordered`` and every
-        other differing chunk is checked again."""
+        """``md5-segment`` hashes rows in the order each engine reads them.
+        When no chunk matched, the first differing chunk with equal counts is
+        checked again with ``md5-ordered`` (which sorts); when that matches,
+        the engines read in different orders (a MyISAM table scan returns rows
+        as inserted): the table goes on with ``md5-ordered`` and every other
+        differing chunk is checked again. When some chunks matched, the engines
+        read in key order and a differing chunk differs in its rows; were one
+        read out of order all the same, its search would find no row and cost
+        time, never a wrong result."""
         main = self.main
         if main.mode != SEGMENT_MD5:
             return differing

@@ -7,8 +7,9 @@ target, with the fastest segment checksum both engines share
 (:func:`ferry.engines.bisect.checksum_mode`; a variant the engine could not
 finish exactly is computed again, ``md5-segment`` as ``md5-ordered`` and
 ``md5-ordered`` as ``md5-sum``; ``pg-raw`` sums that match in no chunk are
-computed again as ``pg-hash``; a differing ``md5-segment`` chunk is confirmed
-with ``md5-ordered``, which does not depend on the order the engines read rows in). The row counts are the sums of the chunks'
+computed again as ``pg-hash``; when no ``md5-segment`` chunk matches, one is
+confirmed with ``md5-ordered``, which does not depend on the order the engines
+read rows in). The row counts are the sums of the chunks'
 counts (the chunks cover the table) unless casting checks filter the source
 read, when the source is counted apart.
 
