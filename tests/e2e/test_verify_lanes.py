@@ -10,6 +10,7 @@ import pytest
 
 from ferry import api
 from ferry.connectors import open_connector
+from ferry.errors import TransientError
 from tests.e2e import generate as g
 
 N = 20000
@@ -75,3 +76,20 @@ def test_latin1_source_hashes_its_texts_as_utf8(latin1_pg_url, mysql_url, tmp_pa
     finally:
         conn.close()
     copy_change_verify(latin1_pg_url, mysql_url, tmp_path)
+
+
+def test_serial_sessions_keep_their_setting_across_a_reconnect(pg_url):
+    """Checksum sessions run without parallel workers (``--jobs`` cores per
+    server), also after the connection is lost and opened again."""
+    conn = open_connector(pg_url, read_only=True)
+    try:
+        conn.serial_queries()
+        assert conn.query("SHOW max_parallel_workers_per_gather") == [("0",)]
+        pid = conn.query("SELECT pg_backend_pid()")[0][0]
+        g.execute(pg_url, f"SELECT pg_terminate_backend({pid})")
+        with pytest.raises(TransientError):         # reported once; the retry reconnects
+            conn.query("SELECT 1")
+        assert conn.query("SHOW max_parallel_workers_per_gather") == [("0",)]
+        assert conn.query("SELECT pg_backend_pid()")[0][0] != pid
+    finally:
+        conn.close()

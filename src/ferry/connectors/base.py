@@ -280,6 +280,12 @@ class Connector(abc.ABC):
     def close(self) -> None:
         """Close the connection (idempotent)."""
 
+    def serial_queries(self) -> None:
+        """Run this session's queries in one server process, without the
+        engine's parallel workers, so that ``--jobs`` sessions keep ``--jobs``
+        cores busy per server and no more (engines without parallel query:
+        nothing to do)."""
+
     @abc.abstractmethod
     def commit(self) -> None:
         """Make every write since the last commit durable."""

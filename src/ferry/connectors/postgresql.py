@@ -59,6 +59,7 @@ SESSION_SQL = ("SET TimeZone = 'UTC'; SET extra_float_digits = 1; SET DateStyle 
                "SET IntervalStyle = 'postgres'; SET standard_conforming_strings = on; SET jit = off; "
                "SET idle_in_transaction_session_timeout = 0; SET statement_timeout = 0")
 READ_ONLY_SQL = "SET default_transaction_read_only = on"
+SERIAL_SQL = "SET max_parallel_workers_per_gather = 0"
 SNAPSHOT_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 COPY_BLOCK_BYTES = 1 << 20
 TYPE_NAMES_SQL = """
@@ -84,6 +85,7 @@ class PostgresConnector(Connector):
         self._exporter = False
         self._tx = False
         self._cursors = 0
+        self._serial = False
         self._conn = self._connect()
         encoding = self._conn.info.parameter_status("server_encoding") or "UTF8"
         self.dialect = PostgresDialect(utf8=encoding.upper() == "UTF8", version=self._conn.info.server_version)
@@ -106,7 +108,8 @@ class PostgresConnector(Connector):
         except psycopg.Error as exc:
             raise connect_error(exc, u) from None
         try:
-            conn.execute(SESSION_SQL + ("; " + READ_ONLY_SQL if self.read_only else ""))
+            conn.execute(SESSION_SQL + ("; " + READ_ONLY_SQL if self.read_only else "")
+                         + ("; " + SERIAL_SQL if self._serial else ""))
         except psycopg.Error as exc:
             conn.close()
             raise classify(exc, f"session setup on {u.redacted()}") from exc
@@ -159,6 +162,12 @@ class PostgresConnector(Connector):
             self.rollback()
         else:
             self.commit()
+
+    def serial_queries(self) -> None:
+        """``max_parallel_workers_per_gather = 0`` for this session, kept
+        when the connection is reopened."""
+        self._serial = True
+        self._live().execute(SERIAL_SQL)
 
     # -- lifecycle -----------------------------------------------------------
     def clone(self) -> "PostgresConnector":
