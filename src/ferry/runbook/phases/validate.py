@@ -105,8 +105,9 @@ class ValidatePhase(Phase):
 
 def with_target_natives(target, tables: list) -> list:
     """``tables`` with each ``hash_target`` column given the native type
-    introspected from the target (when its neutral kind is the planned one),
-    for a dialect that hashes by native type (:attr:`Dialect.hash_by_native`):
+    introspected from the target (the neutral type stays the planned one: the
+    source's values are hashed as that type), for a dialect that hashes by
+    native type (:attr:`Dialect.hash_by_native`):
     a plain MariaDB ``int`` is hashed as its digits, a ``YEAR`` or ``ZEROFILL``
     column through ``+ 0``, whoever created the table. Other tables, and
     targets hashed through a view, are returned as they are."""
@@ -120,8 +121,7 @@ def with_target_natives(target, tables: list) -> list:
         except KeyError:
             out.append(t)
             continue
-        columns = [replace(c, type=c.type.with_(native=actual[c.name].native))
-                   if c.name in actual and actual[c.name].kind == c.type.kind else c
+        columns = [replace(c, type=c.type.with_(native=actual[c.name].native)) if c.name in actual else c
                    for c in t.hash_target.table.columns]
         table = replace(t.hash_target.table, columns=columns)
         out.append(replace(t, hash_target=replace(t.hash_target, table=table)))
