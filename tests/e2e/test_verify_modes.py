@@ -1,9 +1,11 @@
 """Segment checksum variants (``md5-sum``, ``md5-ordered``, ``md5-segment``,
-``pg-hash``, ``pg-raw``): which one a pair of engines uses, equal sums for equal rows and
-different sums after one change, and the two fall-backs: a ``GROUP_CONCAT``
-that MariaDB cut at ``max_allowed_packet`` is computed again as ``md5-sum``
-(so a change past the cut is still found), and ``pg-raw`` sums over
-different column types are computed again as ``pg-hash``.
+``pg-hash``, ``pg-raw``): which one a pair of engines uses, equal sums for
+equal rows and different sums after one change, and the fall-backs: a
+``GROUP_CONCAT`` that MariaDB cut at ``max_allowed_packet`` is computed again,
+``md5-segment`` as ``md5-ordered`` and ``md5-ordered`` as ``md5-sum`` (so a
+change past the cut is still found); ``md5-segment`` chunks that the two engines
+read in different orders are confirmed with ``md5-ordered``; ``pg-raw`` sums
+over different column types are computed again as ``pg-hash``.
 """
 
 from __future__ import annotations

@@ -138,7 +138,7 @@ class MySQLDialect(Dialect):
         """Canonical text of ``expr``, shorter where the column's native type
         already is what the canonical text needs (per 1 M rows): a plain
         integer goes bare (``CONCAT_WS`` prints its digits; ``CAST(x + 0 AS
-        CHAR)``, 0.12 s, matters only for YEAR and ZEROFILL), a DECIMAL of the
+        CHAR)``, 0.2 s, matters only for YEAR and ZEROFILL), a DECIMAL of the
         target's precision and scale is not cast again (0.4 s), a DATETIME(6)
         prints its six fractional digits itself (0.2 s)."""
         native = self._column_native(table, expr)

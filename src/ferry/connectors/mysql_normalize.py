@@ -43,15 +43,19 @@ _JSON_STRING_SKIP = r'"(?:[^"\\\\]|\\\\.)*"(*SKIP)(*F)|'
 def scaled_decimal_text(expr: str) -> str:
     """:func:`decimal_text` of a DECIMAL column with a scale above 0 (its text
     always holds a ``.``)."""
-    return f"IF({expr} = 0, '0', TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM CAST({expr} AS CHAR))))"
+    return f"IF({expr} = 0, '0', {_trim_fraction(f'CAST({expr} AS CHAR)')})"
 
 
 def decimal_text(expr: str) -> str:
     """Plain decimal text with trailing fractional zeros and ``.`` removed,
     ``-0`` as ``0``. ``expr`` must be an exact number (DECIMAL or integer)."""
     t = f"CAST({expr} AS CHAR)"
-    trimmed = f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {t}))"
-    return f"IF({expr} = 0, '0', IF(LOCATE('.', {t}) > 0, {trimmed}, {t}))"
+    return f"IF({expr} = 0, '0', IF(LOCATE('.', {t}) > 0, {_trim_fraction(t)}, {t}))"
+
+
+def _trim_fraction(text: str) -> str:
+    """``text`` (a decimal with a ``.``) without trailing fractional zeros and ``.``."""
+    return f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {text}))"
 
 
 def double_text(expr: str) -> str:

@@ -29,7 +29,6 @@ class Diff:
     modified: list = field(default_factory=list)      # (key, source leaf, target leaf)
 
 
-
 def checksum_mode(source: Dialect, target: Dialect, table: ResolvedTable) -> str:
     """The segment checksum variant (:data:`ferry.connectors.base.CHECKSUM_MODES`)
     for ``table``: ``pg-raw`` (or ``pg-hash``) when both engines offer it, else
@@ -51,7 +50,6 @@ def json_as_text(select: Select) -> Select:
     differ)."""
     exprs = tuple((e, DataType(Kind.TEXT) if t.kind == Kind.JSON else t) for e, t in select.exprs)
     return select if exprs == select.exprs else Select(select.table, exprs, select.key, select.where)
-
 
 
 class Bisector:
@@ -85,16 +83,15 @@ class Bisector:
         ``GROUP_CONCAT``) is computed again: an ``md5-segment`` as
         ``md5-ordered``, which this table then keeps (its segments' texts are
         too long), an ``md5-ordered`` as ``md5-sum``."""
-        src, tgt = self.both("checksum", krange, mode, selects=self.hashed)
-        self.result.checksum_queries += 1
-        if not (src.exact and tgt.exact) and mode == SEGMENT_MD5:
-            self.mode = mode = ORDERED_MD5
+        while True:
             src, tgt = self.both("checksum", krange, mode, selects=self.hashed)
             self.result.checksum_queries += 1
-        if not (src.exact and tgt.exact):
-            src, tgt = self.both("checksum", krange, SUM_MD5, selects=self.hashed)
-            self.result.checksum_queries += 1
-        return src, tgt
+            if (src.exact and tgt.exact) or mode == SUM_MD5:
+                return src, tgt
+            if mode == SEGMENT_MD5:
+                self.mode = mode = ORDERED_MD5
+            else:
+                mode = SUM_MD5
 
     def compare(self, krange: KeyRange, depth: int) -> None:
         """Checksum ``krange`` on both sides; descend when they differ."""
@@ -156,8 +153,6 @@ class Bisector:
         for k, h in tgt.items():
             if k not in src:
                 self.diff.tgt_only[k] = (h, krange)
-
-
 
 
 class Lanes:

@@ -272,7 +272,7 @@ def verify_tables(source: Connector, target: Connector, work: list[tuple[Resolve
     ``jobs // tables`` pairs per table when there are fewer tables than jobs.
     Each session runs serially (:meth:`Connector.serial_queries`): ``jobs``
     is the number of cores the verification takes on each server (on 2
-    cores, PostgreSQL's parallel workers on top made it 11 % slower)."""
+    cores, PostgreSQL's parallel workers on top took 1.12 times as long)."""
     per_table = max(1, jobs // max(1, len(work)))
 
     def one(item) -> TableResult:
