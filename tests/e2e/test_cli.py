@@ -291,6 +291,21 @@ def test_env_variable_in_plan_is_expanded(chinook, monkeypatch):
     assert counts(chinook["dir"] / "from-env.db") == {"Genre": 25}
 
 
+def test_tables_narrows_a_plan_that_lists_its_tables(chinook):
+    """``--tables`` picks mappings out of a plan's ``tables:`` list (by source or
+    target name); the others are neither copied nor looked up."""
+    plan = write_plan(chinook["dir"] / "listed.yaml", sqlite_url(chinook["source"]), sqlite_url(chinook["target"]),
+                      "tables:\n  - source: Genre\n    target: genres\n  - source: Artist\n")
+    assert ferry("run", plan, "--tables", "genres").exit_code == 0
+    assert counts(chinook["target"]) == {"genres": 25}
+    with sqlite3.connect(chinook["target"]) as conn:
+        conn.execute("DELETE FROM genres WHERE GenreId = 3")
+    result = ferry("verify", plan, "--tables", "Genre", "--json")
+    assert result.exit_code == 1, result.output
+    assert [t["table"] for t in json.loads(result.stdout)["tables"]] == ["Genre"]
+    assert_input_error(ferry("verify", plan, "--tables", "Nothing*"), "no table to copy")
+
+
 def test_entry_point_bad_input_exit_code(tmp_path):
     proc = ferry_process("run", "--source", "oracle://scott@db/orcl", "--target", "sqlite:///t.db", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr

@@ -116,6 +116,8 @@ def test_json_hashed_as_stored_text_first_canonical_where_texts_differ(pg_url, m
     # 2 halves over stored text (the second matches: no canonical pass and no
     # md5-ordered confirmation), then 16 parts of the first
     assert (r.checksum_queries, r.leaves) == (18, 1)
+    # the leaf (ids 1-157) over stored text, then canonical JSON for ids 5-6 only
+    assert r.hashed_rows == 2 * 157 + 2 * 2
 
 
 def test_pg_raw_hashes_unhashable_and_extension_types_as_text(pg_url, pg_url2, tmp_path):

@@ -28,16 +28,17 @@ def plan_chunks(conn: Connector, table: ResolvedTable, chunk_rows: int) -> list[
     rows = conn.count(table.source) if table.source.row_estimate <= 0 else table.source.row_estimate
     if rows <= chunk_rows:
         return [KeyRange()]
-    if len(key) == 1 and _is_integer_key(table):
+    if is_integer_key(table):
         return _integer_ranges(conn, table, rows, chunk_rows)
     bounds = conn.sample_keys(table.source, key, chunk_rows)
     return _ranges_from_bounds(bounds)
 
 
-def _is_integer_key(table: ResolvedTable) -> bool:
+def is_integer_key(table: ResolvedTable) -> bool:
+    """True when ``table``'s key is one column of an integer type."""
     from ferry.catalog.model import INTEGER_KINDS
 
-    return table.source.column(table.key[0]).type.kind in INTEGER_KINDS
+    return len(table.key) == 1 and table.source.column(table.key[0]).type.kind in INTEGER_KINDS
 
 
 def _integer_ranges(conn, table, rows: int, chunk_rows: int) -> list[KeyRange]:

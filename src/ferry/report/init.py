@@ -7,7 +7,7 @@ import re
 
 from ferry.connectors import dialect_for, open_connector
 from ferry.plan.model import Plan
-from ferry.transform.mapping import resolve
+from ferry.transform.mapping import introspection_filter, resolve
 
 _PASSWORD = re.compile(r"^([a-z][a-z0-9+]*://[^:/@\s]*):([^\s/]*)@", re.IGNORECASE)
 
@@ -62,7 +62,7 @@ def render_plan(plan: Plan, source_url: str, target_url: str) -> str:
     target type with the casting rule that chose it (as a comment)."""
     source = open_connector(plan.source, read_only=True)
     try:
-        catalog = source.introspect(plan.include, plan.exclude)
+        catalog = source.introspect(*introspection_filter(plan))
         tables = resolve(plan, catalog, source.dialect, dialect_for(plan.target))
     finally:
         source.close()

@@ -62,7 +62,8 @@ def _table(r) -> dict:
             "missing": r.missing_count, "extra": r.extra_count, "modified": r.modified_count,
             "first_missing": _jsonable(r.missing), "first_extra": _jsonable(r.extra),
             "first_modified": _jsonable(r.modified), "modified_details": r.modified_details,
-            "checksum_queries": r.checksum_queries, "segments_compared": r.leaves, "checksum_mode": r.checksum_mode,
+            "segments": r.segments, "checksum_queries": r.checksum_queries, "leaves": r.leaves,
+            "checksum_mode": r.checksum_mode,
             "checksum_compared": r.checksum_compared, "ok": r.ok, "error": r.error, "checks": []}
 
 

@@ -9,6 +9,7 @@ validation compares the target with the source *as transformed*.
 from __future__ import annotations
 
 import fnmatch
+import glob
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
@@ -143,28 +144,57 @@ class ResolvedTable:
 
 
 def select_tables(plan: Plan, catalog: Catalog) -> list[tuple[Table, TableMapping]]:
-    """The source tables the plan names (explicit mappings, or include/exclude patterns).
+    """The source tables the plan names: its mappings, narrowed by the
+    include/exclude patterns (matched against the source table's name,
+    qualified name and the mapping's target), or every table the patterns
+    select when the plan lists none.
 
     Raises:
-        PlanError: a mapping names a table the source does not have.
+        PlanError: a selected mapping names a table the source does not have.
     """
     if plan.tables is None:
         chosen = [t for t in catalog.tables if _matches(t, plan.include, plan.exclude)]
         return [(t, TableMapping(source=t.qualified)) for t in chosen]
     found, problems = [], []
     for i, mapping in enumerate(plan.tables):
-        try:
-            found.append((catalog.table(mapping.source), mapping))
-        except KeyError:
+        table = _lookup(catalog, mapping.source)
+        names = (mapping.source, mapping.target or mapping.source) + ((table.name, table.qualified) if table else ())
+        if not _names_match(names, plan.include, plan.exclude):
+            continue
+        if table is None:
             problems.append(f"tables.{i}.source: source has no table {mapping.source!r}")
+        else:
+            found.append((table, mapping))
     if problems:
         raise PlanError("the plan names tables the source does not have", problems,
                         "check the names with `ferry init`")
     return found
 
 
+def _lookup(catalog: Catalog, name: str) -> Table | None:
+    try:
+        return catalog.table(name)
+    except KeyError:
+        return None
+
+
+def introspection_filter(plan: Plan) -> tuple[list[str], list[str]]:
+    """``(include, exclude)`` patterns to introspect the source with: the
+    plan's patterns or, for a plan that lists its tables, exactly the tables
+    it names (mapping sources and lookup tables), so that ``--tables``
+    narrows the list rather than the introspection it is checked against."""
+    if plan.tables is None:
+        return plan.include, plan.exclude
+    names = {m.source for m in plan.tables}
+    names |= {c.lookup.table for m in plan.tables for c in m.columns or () if c.lookup}
+    return sorted(glob.escape(n) for n in names), []
+
+
 def _matches(table: Table, include: list[str], exclude: list[str]) -> bool:
-    names = (table.name, table.qualified)
+    return _names_match((table.name, table.qualified), include, exclude)
+
+
+def _names_match(names: tuple[str, ...], include: list[str], exclude: list[str]) -> bool:
     if include and not any(fnmatch.fnmatchcase(n, p) for p in include for n in names):
         return False
     return not any(fnmatch.fnmatchcase(n, p) for p in exclude for n in names)

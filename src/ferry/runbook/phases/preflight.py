@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ferry.errors import InputError
 from ferry.runbook.phase import Phase, RunContext
-from ferry.transform.mapping import resolve
+from ferry.transform.mapping import introspection_filter, resolve
 from ferry.transform.probe import probe_reads
 
 
@@ -15,7 +15,7 @@ class PreflightPhase(Phase):
 
     def start(self, ctx: RunContext) -> None:
         plan = ctx.plan
-        ctx.catalog = ctx.source.introspect(plan.include, plan.exclude)
+        ctx.catalog = ctx.source.introspect(*introspection_filter(plan))
         ctx.tables = resolve(plan, ctx.catalog, ctx.source.dialect, ctx.target.dialect)
         if not ctx.tables:
             raise InputError("no table to copy: the source has none or the patterns exclude all",

@@ -16,7 +16,7 @@ from ferry.engines.checks import QUALITY_CHECKS, CheckResult, overall_status, pa
 from ferry.engines.checks.keymap import keymap_checks
 from ferry.engines.checks.sqlcheck import run_sql_checks
 from ferry.engines.checks.suite import run_per_table, table_checks
-from ferry.engines.chunks import decode_range, decode_value, plan_chunks
+from ferry.engines.chunks import decode_range, decode_value, is_integer_key, plan_chunks
 from ferry.engines.validate import BisectOptions, normalize_key, verify_tables
 from ferry.errors import ChecksFailed
 from ferry.runbook.phase import Phase, RunContext
@@ -90,10 +90,17 @@ class ValidatePhase(Phase):
         return overall_status(ctx.results.get("checks", []))
 
     def _ranges(self, ctx: RunContext, table) -> list[KeyRange]:
+        """Checksum segments of about ``checks.segment_rows`` rows: split by
+        key value for a single integer key (no scan), else the copy's chunks
+        when the journal has them (other keys are split by sampling, a scan
+        of the key)."""
+        rows = ctx.plan.checks.segment_rows
+        if is_integer_key(table):
+            return plan_chunks(ctx.source, table, rows)
         actions = [a for a in ctx.journal.actions(ctx.run_id, "copy") if a.table == table.name]
         if actions:
             return [decode_range(a.spec) for a in actions]
-        return plan_chunks(ctx.source, table, ctx.plan.options.chunk_rows)
+        return plan_chunks(ctx.source, table, rows)
 
     def _rejected(self, ctx: RunContext, table) -> set[tuple]:
         keys = set()
