@@ -152,7 +152,6 @@ class Bisector:
             if k not in src:
                 self.diff.tgt_only[k] = (h, krange)
 
-
     def _row_hashes(self, krange: KeyRange, selects: tuple) -> tuple[dict, dict]:
         """Both sides' ``{normalised key: row hash}`` of ``krange`` over ``selects``."""
         src_hashes, tgt_hashes = self.both("row_hashes", krange, selects=selects)
@@ -176,6 +175,7 @@ class Bisector:
         for side, canonical in ((src, csrc), (tgt, ctgt)):
             for k in differing & side.keys():
                 side[k] = canonical.get(k, side[k])
+
 
 class Lanes:
     """One table's bisectors, one per connection pair: the first is the

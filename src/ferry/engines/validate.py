@@ -13,9 +13,9 @@ computed again as ``pg-hash``; when no ``md5-segment`` segment matches, one is
 confirmed with ``md5-ordered``, which does not depend on the order the engines
 read rows in). The row counts are the sums of the segments'
 counts (the segments cover the table) unless casting checks filter the source
-read, when the source is counted apart. Segments smaller than the copy's
-chunks cost more queries and search less again when they differ (the
-figures for 50,000 against 100,000 rows are in ``bench/RESULTS.md``).
+read, when the source is counted apart. Smaller segments search less again
+when they differ and cost more queries when they match (50,000 rows against
+the default 100,000: see ``bench/RESULTS.md``).
 
 A segment whose checksums differ is split into ``factor`` sub-ranges by
 key (integer keys by value; text, UUID and composite keys at boundary keys

@@ -188,9 +188,10 @@ class Checks(_Strict):
     max_nulls: int = Field(0, ge=0, description="acceptable NULLs in a NOT NULL column")
     max_duplicates: int = Field(0, ge=0, description="acceptable duplicate rows per unique key")
     max_orphans: int = Field(0, ge=0, description="acceptable rows without parent per foreign key")
-    segment_rows: int = Field(50_000, ge=1, description="rows per checksum segment: the key range each "
-                                                         "first checksum covers (a differing segment is "
-                                                         "searched again, so smaller ones search less)")
+    segment_rows: int = Field(100_000, ge=1, description="rows per checksum segment: the key range each "
+                                                          "first checksum covers (a differing segment is "
+                                                          "searched again: smaller ones search less, but "
+                                                          "cost more queries when the tables are equal)")
     bisect_factor: int = Field(16, ge=2, description="sub-ranges per split of a mismatching segment")
     bisect_threshold: int = Field(1000, ge=1, description="rows at or under which a differing segment's "
                                                           "row hashes are downloaded and compared")
