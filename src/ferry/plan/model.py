@@ -153,7 +153,7 @@ class Options(_Strict):
     """Run options; the CLI flags of the same names override them."""
 
     jobs: int = Field(0, ge=0, description="parallel chunk workers (0 = number of CPU cores)")
-    chunk_rows: int = Field(100_000, ge=1, description="rows per chunk (unit of copy, resume, checksum)")
+    chunk_rows: int = Field(100_000, ge=1, description="rows per chunk (unit of copy and resume; checksums: checks.segment_rows)")
     batch_rows: int = Field(10_000, ge=1, description="rows per read/write batch inside a chunk")
     max_rejects: int = Field(0, ge=0, description="fail the run when more rows than this are rejected")
     if_exists: Literal["fail", "drop", "truncate"] = Field(

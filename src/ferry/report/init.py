@@ -74,7 +74,7 @@ def render_plan(plan: Plan, source_url: str, target_url: str) -> str:
         f"target: {_scalar(_without_password(target_url, 'TARGET'))}",
         "options:",
         "  jobs: 0            # parallel workers; 0 = CPU cores",
-        "  chunk_rows: 100000 # rows per chunk (unit of copy, resume and checksum)",
+        "  chunk_rows: 100000 # rows per chunk (unit of copy and resume)",
         "  max_rejects: 0     # fail the run when more rows than this are rejected",
         "  if_exists: fail    # fail | drop | truncate existing target tables",
         "casting: []          # your rules first, e.g. - {match: 'tinyint(1)', to: smallint}",
