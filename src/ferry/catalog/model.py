@@ -166,9 +166,13 @@ class Catalog:
     tables: list[Table]
     skipped: list[SkippedObject] = field(default_factory=list)
 
+    def find(self, name: str) -> Table | None:
+        """The table called ``name`` (qualified or not), or None."""
+        return next((t for t in self.tables if name in (t.name, t.qualified)), None)
+
     def table(self, name: str) -> Table:
         """The table called ``name`` (qualified or not); raises KeyError."""
-        for t in self.tables:
-            if name in (t.name, t.qualified):
-                return t
-        raise KeyError(name)
+        found = self.find(name)
+        if found is None:
+            raise KeyError(name)
+        return found

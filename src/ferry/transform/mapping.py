@@ -157,7 +157,7 @@ def select_tables(plan: Plan, catalog: Catalog) -> list[tuple[Table, TableMappin
         return [(t, TableMapping(source=t.qualified)) for t in chosen]
     found, problems = [], []
     for i, mapping in enumerate(plan.tables):
-        table = _lookup(catalog, mapping.source)
+        table = catalog.find(mapping.source)
         names = (mapping.source, mapping.target or mapping.source) + ((table.name, table.qualified) if table else ())
         if not _names_match(names, plan.include, plan.exclude):
             continue
@@ -169,13 +169,6 @@ def select_tables(plan: Plan, catalog: Catalog) -> list[tuple[Table, TableMappin
         raise PlanError("the plan names tables the source does not have", problems,
                         "check the names with `ferry init`")
     return found
-
-
-def _lookup(catalog: Catalog, name: str) -> Table | None:
-    try:
-        return catalog.table(name)
-    except KeyError:
-        return None
 
 
 def introspection_filter(plan: Plan) -> tuple[list[str], list[str]]:

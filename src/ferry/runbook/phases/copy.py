@@ -201,13 +201,8 @@ class CopyPhase(Phase):
         if ctx.plan.options.if_exists != "truncate":
             return
         found = ctx.target.introspect([t.target.name for t in ctx.tables])
-        kept = {}
-        for t in ctx.tables:
-            try:
-                kept[t.name] = found.table(t.target.qualified)
-            except KeyError:
-                continue
-        ctx.results["kept"] = kept
+        kept = {t.name: found.find(t.target.qualified) for t in ctx.tables}
+        ctx.results["kept"] = {name: table for name, table in kept.items() if table is not None}
 
     def _foreign_key_steps(self, ctx: RunContext, table) -> list[tuple[str, str]]:
         d = ctx.target.dialect

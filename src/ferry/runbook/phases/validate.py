@@ -123,11 +123,11 @@ def with_target_natives(target, tables: list) -> list:
     found = target.introspect([t.hash_target.table.name for t in tables])
     out = []
     for t in tables:
-        try:
-            actual = {c.name: c.type for c in found.table(t.hash_target.table.qualified).columns}
-        except KeyError:
+        introspected = found.find(t.hash_target.table.qualified)
+        if introspected is None:
             out.append(t)
             continue
+        actual = {c.name: c.type for c in introspected.columns}
         columns = [replace(c, type=c.type.with_(native=actual[c.name].native)) if c.name in actual else c
                    for c in t.hash_target.table.columns]
         table = replace(t.hash_target.table, columns=columns)
