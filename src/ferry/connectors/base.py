@@ -334,18 +334,24 @@ class Connector(abc.ABC):
         sql = f"SELECT COUNT(*) FROM {self.dialect.qualify(table)} WHERE {pred}"
         return int(self.query(sql, params)[0][0])
 
-    def key_bounds(self, table: Table, key: Sequence[str]) -> tuple[Any, Any]:
-        """(min, max) of a single-column key, or (None, None) on an empty table."""
+    def key_bounds(self, table: Table, key: Sequence[str], krange: KeyRange = KeyRange()) -> tuple[Any, Any]:
+        """(min, max) of a single-column key in ``krange``, or (None, None) when it holds no row."""
+        pred, params = self.dialect.range_predicate(key, krange)
         col = self.dialect.quote(key[0])
-        row = self.query(f"SELECT MIN({col}), MAX({col}) FROM {self.dialect.qualify(table)}")[0]
+        row = self.query(f"SELECT MIN({col}), MAX({col}) FROM {self.dialect.qualify(table)} WHERE {pred}", params)[0]
         return row[0], row[1]
 
-    def sample_keys(self, table: Table, key: Sequence[str], every: int) -> list[tuple]:
-        """Every ``every``-th key in key order (keyset sampling for chunking)."""
-        cols = ", ".join(self.dialect.quote(k) for k in key)
+    def sample_keys(self, table: Table, key: Sequence[str], every: int, krange: KeyRange = KeyRange()) -> list[tuple]:
+        """Every ``every``-th key in ``krange``, in key order (keyset sampling:
+        chunks of a table, splits of a segment)."""
+        d = self.dialect
+        pred, params = d.range_predicate(key, krange)
+        cols = ", ".join(d.quote(k) for k in key)
+        # SQLite has MOD only when built with its math functions
+        mod = f"ferry_rn % {int(every)}" if d.name == "sqlite" else f"MOD(ferry_rn, {int(every)})"
         sql = (f"SELECT {cols} FROM (SELECT {cols}, ROW_NUMBER() OVER (ORDER BY {cols}) AS ferry_rn "
-               f"FROM {self.dialect.qualify(table)}) s WHERE MOD(ferry_rn, {int(every)}) = 0 ORDER BY {cols}")
-        return [tuple(r) for r in self.query(sql)]
+               f"FROM {d.qualify(table)} WHERE {pred}) s WHERE {mod} = 0 ORDER BY {cols}")
+        return [tuple(r) for r in self.query(sql, params)]
 
     @abc.abstractmethod
     def read(self, select: Select, krange: KeyRange, batch_rows: int) -> Iterator[list[tuple]]:

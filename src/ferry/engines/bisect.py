@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ferry.catalog.model import INTEGER_KINDS, DataType, Kind
-from ferry.connectors.base import ORDERED_MD5, PG_HASH, PG_RAW, SEGMENT_MD5, SUM_MD5, Connector, Dialect, KeyRange, Select
+from ferry.connectors.base import (ORDERED_MD5, PG_HASH, PG_RAW, SEGMENT_MD5, SUM_MD5, Connector, Dialect, KeyRange,
+                                  Select)
 from ferry.engines.chunks import is_integer_key
 from ferry.transform.mapping import ResolvedTable
 
@@ -117,7 +118,7 @@ class Bisector:
         conn, select = (self.source, self.table.read) if src.count >= tgt.count else \
             (self.target, self.table.hash_target)
         every = max(1, math.ceil(max(src.count, tgt.count) / self.options.factor))
-        bounds = sample_keys_in_range(conn, select, krange, every)
+        bounds = conn.sample_keys(select.table, select.key, every, krange)
         return _ranges_between(krange, bounds)
 
     def _split_integer(self, krange: KeyRange) -> list[KeyRange]:
@@ -285,23 +286,8 @@ class Lanes:
 
 def _int_bounds(conn: Connector, select: Select, krange: KeyRange) -> tuple:
     """(min, max) of the single integer key of ``select`` inside ``krange``."""
-    d = conn.dialect
-    pred, params = d.range_predicate(select.key, krange)
-    col = d.quote(select.key[0])
-    row = conn.query(f"SELECT MIN({col}), MAX({col}) FROM {d.qualify(select.table)} WHERE {pred}", params)[0]
-    return (None, None) if row[0] is None else (int(row[0]), int(row[1]))
-
-
-def sample_keys_in_range(conn: Connector, select: Select, krange: KeyRange, every: int) -> list[tuple]:
-    """Every ``every``-th key of ``select.table`` inside ``krange``, in key order
-    (keyset sampling restricted to one range)."""
-    d = conn.dialect
-    pred, params = d.range_predicate(select.key, krange)
-    cols = ", ".join(d.quote(k) for k in select.key)
-    mod = f"ferry_rn % {int(every)}" if d.name == "sqlite" else f"MOD(ferry_rn, {int(every)})"
-    sql = (f"SELECT {cols} FROM (SELECT {cols}, ROW_NUMBER() OVER (ORDER BY {cols}) AS ferry_rn "
-           f"FROM {d.qualify(select.table)} WHERE {pred}) s WHERE {mod} = 0 ORDER BY {cols}")
-    return [tuple(r) for r in conn.query(sql, params)]
+    low, high = conn.key_bounds(select.table, select.key, krange)
+    return (None, None) if low is None else (int(low), int(high))
 
 
 def _ranges_between(krange: KeyRange, bounds: list[tuple]) -> list[KeyRange]:
