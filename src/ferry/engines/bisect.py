@@ -1,4 +1,4 @@
-"""The bisection of one table's differing chunks (see :mod:`ferry.engines.validate`):
+"""The bisection of one table's differing segments (see :mod:`ferry.engines.validate`):
 segment checksums on both sides, splits, leaves whose row hashes are compared,
 and the connection pairs (lanes) a table's work is spread over."""
 
@@ -165,8 +165,12 @@ class Bisector:
         text with their canonical hashes (equal documents stored differently
         are equal; canonical JSON costs about 30 us per document on MariaDB, so
         only the rows between the first and last differing integer key are
-        hashed again, or the leaf for other keys)."""
-        differing = {k for k in src if tgt.get(k) != src[k]} | {k for k in tgt if k not in src}
+        hashed again, or the leaf for other keys). A key on one side only keeps
+        its hash unless it may meet its twin in another leaf (text keys under
+        collations that order them differently)."""
+        differing = {k for k in src.keys() & tgt.keys() if src[k] != tgt[k]}
+        if not self.integer_key:
+            differing |= src.keys() ^ tgt.keys()
         if not differing:
             return
         if self.integer_key:
@@ -181,7 +185,7 @@ class Bisector:
 class Lanes:
     """One table's bisectors, one per connection pair: the first is the
     table's own (its result and diff are the table's), the others run its
-    chunks at the same time and hand their findings back on :meth:`close`.
+    segments at the same time and hand their findings back on :meth:`close`.
 
     Args:
         main: the table's :class:`Bisector`.
@@ -215,7 +219,7 @@ class Lanes:
     def share_mode(self) -> None:
         """Every bisector goes on with the main one's mode and hashed selects;
         a lane's ``md5-segment`` text that was cut moves the main one to
-        ``md5-ordered`` first (the next chunks' texts would be cut too)."""
+        ``md5-ordered`` first (the next segments' texts would be cut too)."""
         if self.main.mode == SEGMENT_MD5:
             self.main.mode = next((b.mode for b in self.all if b.mode != SEGMENT_MD5), SEGMENT_MD5)
         for b in self.all[1:]:
@@ -226,11 +230,11 @@ class Lanes:
         return self.map(lambda lane, k: (k, *lane.checksums(k, lane.mode)), ranges)
 
     def settle(self, differing: list, matched: bool) -> None:
-        """Search the chunks whose first checksums differ, each on an idle lane.
+        """Search the segments whose first checksums differ, each on an idle lane.
 
         ``pg-raw`` sums, and sums over JSON as stored text, are equal only
         when both sides store alike (the same column types, JSON copied as
-        text): when no chunk matched they are checked again over canonical
+        text): when no segment matched they are checked again over canonical
         texts (``pg-hash`` for ``pg-raw``) and the search goes on with those."""
         main = self.main
         self.share_mode()
@@ -243,7 +247,7 @@ class Lanes:
         self.map(lambda lane, d: lane.descend(d[0], 0, d[1], d[2]), differing)
 
     def _again(self, differing: list, mode: str) -> list:
-        """The chunks of ``differing`` whose checksums still differ in ``mode``
+        """The segments of ``differing`` whose checksums still differ in ``mode``
         (every lane switched to it)."""
         self.share_mode()
         again = self.map(lambda lane, k: (k, *lane.checksums(k, mode)), [k for k, _, _ in differing])
@@ -251,12 +255,12 @@ class Lanes:
 
     def _confirm_order(self, differing: list) -> list:
         """``md5-segment`` hashes rows in the order each engine reads them.
-        When no chunk matched, the first differing chunk with equal counts is
+        When no segment matched, the first differing segment with equal counts is
         checked again with ``md5-ordered`` (which sorts); when that matches,
         the engines read in different orders (a MyISAM table scan returns rows
         as inserted): the table goes on with ``md5-ordered`` and every other
-        differing chunk is checked again. When some chunks matched, the engines
-        read in key order and a differing chunk differs in its rows; were one
+        differing segment is checked again. When some segments matched, the engines
+        read in key order and a differing segment differs in its rows; were one
         read out of order all the same, its search would find no row and cost
         time, never a wrong result."""
         main = self.main

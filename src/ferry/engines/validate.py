@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from ferry.connectors.base import Connector, KeyRange, Select
 from ferry.connectors.canonical import lenient_text
 from ferry.engines.bisect import Bisector, Diff, Lanes, normalize_key
+from ferry.engines.chunks import is_integer_key
 from ferry.engines.functions import with_functions
 from ferry.transform.mapping import ResolvedTable
 
@@ -228,7 +229,10 @@ def modified_details(source, target, table: ResolvedTable, wanted: list) -> list
     details = []
     names = [c.name for c in table.target.columns]
     types = [t for _, t in table.hash_target.exprs]
+    point = is_integer_key(table)      # the row alone, not its leaf
     for key, srange, trange in wanted:
+        if point:
+            srange = trange = KeyRange(key, (key[0] + 1,))
         srow = _row_by_key(source, table.read, srange, key)
         trow = _row_by_key(target, table.hash_target, trange, key)
         if srow is None or trow is None:
@@ -252,10 +256,7 @@ def differing_columns(names, types, srow: tuple, trow: tuple) -> list[tuple[str,
 
 def _row_by_key(conn: Connector, select: Select, krange: KeyRange, key: tuple):
     """The values of ``select.exprs`` for the row with normalised key ``key``
-    inside ``krange`` (a leaf: at most ``threshold`` rows are read; one row
-    for an integer key), or None."""
-    if len(key) == 1 and type(key[0]) is int:
-        krange = KeyRange(key, (key[0] + 1,))
+    inside ``krange`` (at most a leaf: ``threshold`` rows), or None."""
     keyed = tuple((conn.dialect.quote(k), select.table.column(k).type) for k in select.key)
     full = Select(select.table, keyed + select.exprs, select.key, select.where)
     n, found = len(keyed), None
