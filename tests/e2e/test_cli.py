@@ -293,9 +293,13 @@ def test_env_variable_in_plan_is_expanded(chinook, monkeypatch):
 
 def test_tables_narrows_a_plan_that_lists_its_tables(chinook):
     """``--tables`` picks mappings out of a plan's ``tables:`` list (by source or
-    target name); the others are neither copied nor looked up."""
+    target name); the others are neither copied nor looked up (the source has
+    no ``Gone``: the whole plan is refused, the narrowed one runs)."""
     plan = write_plan(chinook["dir"] / "listed.yaml", sqlite_url(chinook["source"]), sqlite_url(chinook["target"]),
-                      "tables:\n  - source: Genre\n    target: genres\n  - source: Artist\n")
+                      "tables:\n  - source: Genre\n    target: genres\n  - source: Gone\n")
+    refused = ferry("run", plan)
+    assert_input_error(refused, "the plan names tables the source does not have")
+    assert "source has no table 'Gone'" in refused.stderr
     assert ferry("run", plan, "--tables", "genres").exit_code == 0
     assert counts(chinook["target"]) == {"genres": 25}
     with sqlite3.connect(chinook["target"]) as conn:
