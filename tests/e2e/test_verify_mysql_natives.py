@@ -81,3 +81,30 @@ def test_native_decimal_and_datetime_verify_clean_both_ways(mysql_url, pg_url, t
     assert sorted(found.modified) == [(2,), (3,)], found
     columns = {d["key"][0]: [c["column"] for c in d["columns"]] for d in found.modified_details}
     assert columns == {2: ["a"], 3: ["s"]}
+
+
+def test_utf8mb4_text_hashes_bare_and_other_charsets_converted(pg_url, mysql_url):
+    """A text column in the collation ``CONVERT(x USING utf8mb4)`` gives is
+    hashed bare (and without COALESCE when NOT NULL and the row text is the
+    column itself); latin1 and utf8mb4_bin columns keep the conversion. All
+    hash equal to PostgreSQL's UTF-8 text, non-ASCII letters included, and a
+    change in each is named."""
+    g.execute(pg_url, "CREATE TABLE u (id integer PRIMARY KEY, a text NOT NULL, b text, l text, c text)",
+              "INSERT INTO u SELECT i, 'é' || i, CASE WHEN i % 3 = 0 THEN NULL ELSE 'ü ß ' || i END, "
+              "'à' || i, 'Ω' || i FROM generate_series(1, 2000) AS i")
+    g.execute(mysql_url, "CREATE TABLE u (id int PRIMARY KEY, a text NOT NULL, b text, "
+                         "l text CHARACTER SET latin1, c text COLLATE utf8mb4_bin) DEFAULT CHARSET utf8mb4",
+              "INSERT INTO u SELECT seq, CONCAT('é', seq), IF(seq % 3 = 0, NULL, CONCAT('ü ß ', seq)), "
+              "CONCAT('à', seq), CONCAT('Ω', seq) FROM seq_1_to_2000")
+    default = g.query(mysql_url, "SELECT COLLATION(CONVERT('' USING utf8mb4))")[0][0]
+    g.execute(mysql_url, f"ALTER TABLE u MODIFY a text COLLATE {default} NOT NULL, MODIFY b text COLLATE {default}")
+    plan = api.plan_from_urls(pg_url, mysql_url)
+    text = _target_row_text(plan)
+    assert "CONCAT_WS('|', `id`, `a`, COALESCE(`b`, " in text, text
+    assert "CONVERT(`l` USING utf8mb4)" in text and "CONVERT(`c` USING utf8mb4)" in text, text
+    clean = api.verify(plan)[0]
+    assert clean.ok and clean.target_rows == 2000 and clean.differing == 0, clean
+    g.execute(mysql_url, "UPDATE u SET a = 'e10' WHERE id = 10", "UPDATE u SET b = NULL WHERE id = 20",
+              "UPDATE u SET l = 'a30' WHERE id = 30", "UPDATE u SET c = 'ω40' WHERE id = 40")
+    found = api.verify(plan)[0]
+    assert sorted(found.modified) == [(10,), (20,), (30,), (40,)], found

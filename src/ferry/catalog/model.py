@@ -86,6 +86,9 @@ class Column:
         nullable: False for NOT NULL.
         default: the default as SQL text in the source dialect, or None.
         identity: True for auto-increment / serial / identity columns.
+        collation: MySQL / MariaDB text columns: the column's collation, whose
+            first word is its character set (``utf8mb4_general_ci``); None
+            for other columns and engines.
     """
 
     name: str
@@ -93,6 +96,7 @@ class Column:
     nullable: bool = True
     default: str | None = None
     identity: bool = False
+    collation: str | None = None
 
 
 @dataclass

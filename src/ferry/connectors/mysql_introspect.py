@@ -30,7 +30,7 @@ _JSON_CHECK = re.compile(r"^\s*json_valid\(`([^`]+)`\)\s*$", re.IGNORECASE)
 
 COLUMNS_SQL = """
 SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, DATA_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA,
-       CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION
+       CHARACTER_MAXIMUM_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, COLLATION_NAME
 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s ORDER BY TABLE_NAME, ORDINAL_POSITION"""
 TABLES_SQL = """
 SELECT TABLE_NAME, TABLE_TYPE, COALESCE(TABLE_ROWS, 0)
@@ -127,7 +127,7 @@ def _columns(query: Query, database, tables, json_columns, skipped) -> None:
             dtype = dtype.with_(kind=Kind.JSON)
         table.columns.append(Column(name=name, type=dtype, nullable=row[4] == "YES",
                                     default=column_default(row[5], extra, dtype),
-                                    identity="auto_increment" in extra))
+                                    identity="auto_increment" in extra, collation=row[11]))
 
 
 def column_type(column_type_: str, data_type: str, char_len=None, num_precision=None,

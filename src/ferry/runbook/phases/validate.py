@@ -111,8 +111,8 @@ class ValidatePhase(Phase):
 
 
 def with_target_natives(target, tables: list) -> list:
-    """``tables`` with each ``hash_target`` column given the native type
-    introspected from the target (the neutral type stays the planned one: the
+    """``tables`` with each ``hash_target`` column given the native type,
+    collation and nullability introspected from the target (the neutral type stays the planned one: the
     source's values are hashed as that type), for a dialect that hashes by
     native type (:attr:`Dialect.hash_by_native`):
     a plain MariaDB ``int`` is hashed as its digits, a ``YEAR`` or ``ZEROFILL``
@@ -127,9 +127,15 @@ def with_target_natives(target, tables: list) -> list:
         if introspected is None:
             out.append(t)
             continue
-        actual = {c.name: c.type for c in introspected.columns}
-        columns = [replace(c, type=c.type.with_(native=actual[c.name].native)) if c.name in actual else c
-                   for c in t.hash_target.table.columns]
+        actual = {c.name: c for c in introspected.columns}
+        columns = [_as_found(c, actual[c.name]) if c.name in actual else c for c in t.hash_target.table.columns]
         table = replace(t.hash_target.table, columns=columns)
         out.append(replace(t, hash_target=replace(t.hash_target, table=table)))
     return out
+
+
+def _as_found(planned, found):
+    """The planned column with the native type, collation and (when either
+    allows NULL) nullability of the column ``found`` on the target."""
+    return replace(planned, type=planned.type.with_(native=found.type.native), collation=found.collation,
+                   nullable=planned.nullable or found.nullable)
