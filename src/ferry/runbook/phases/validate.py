@@ -112,10 +112,10 @@ class ValidatePhase(Phase):
 
 def with_target_natives(target, tables: list) -> list:
     """``tables`` with each ``hash_target`` column given the native type,
-    collation and nullability introspected from the target (the neutral type stays the planned one: the
-    source's values are hashed as that type), for a dialect that hashes by
-    native type (:attr:`Dialect.hash_by_native`):
-    a plain MariaDB ``int`` is hashed as its digits, a ``YEAR`` or ``ZEROFILL``
+    collation and nullability introspected from the target (the neutral type
+    stays the planned one: the source's values are hashed as that type), for a
+    dialect that hashes by native type (:attr:`Dialect.hash_by_native`): a
+    plain MariaDB ``int`` is hashed as its digits, a ``YEAR`` or ``ZEROFILL``
     column through ``+ 0``, whoever created the table. Other tables, and
     targets hashed through a view, are returned as they are."""
     if not target.dialect.hash_by_native or not tables:
