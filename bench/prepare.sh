@@ -10,6 +10,7 @@ set -euo pipefail
 
 name=${1:?usage: bench/prepare.sh NAME TARGET_DB | NAME --pool N}
 contender_cmd "$name" x y >/dev/null
+compile_ferry
 mkdir -p "$BENCH_TMP"
 if [ "${2:-}" = --pool ]; then
     count=${3:?--pool needs a count}

@@ -16,7 +16,7 @@
 # FERRY: the ferry command. ferry runs from a new empty folder, so no journal is read.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-FERRY=${FERRY:-ferry}
+FERRY=${FERRY:-$(ferry_script)}
 RELADIFF=${RELADIFF:-reladiff}
 contender=$1 pair=$2 which=$3
 

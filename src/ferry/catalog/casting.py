@@ -61,7 +61,7 @@ class CastingRule(BaseModel):
             set the value to ``null``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     match: str
     column: str | None = None
