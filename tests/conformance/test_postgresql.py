@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 import struct
+import threading
+import time
 import uuid
 from decimal import Decimal
 
@@ -426,6 +428,33 @@ def test_copy_fast_path_text_and_binary(pg, pg_url2):
         assert target.query("SELECT count(*) FROM narrow") == [(0,)]
     finally:
         target.close()
+
+
+def test_copy_out_waits_for_the_server_without_holding_the_gil(pg):
+    """A COPY TO reader waiting for its server lets the other threads run
+    (a blocking ``PQgetCopyData``/``PQgetResult`` would hold the GIL)."""
+    pg.execute("CREATE VIEW slow AS SELECT g AS k, 'x'::text AS v "
+               "FROM generate_series(1, 3) g, (SELECT pg_sleep(0.6)) AS s")
+    pg.commit()
+    slow = Table("slow", [Column("k", DataType(Kind.INTEGER)), Column("v", DataType(Kind.TEXT))], schema="public")
+    spins, stop = [0], threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            spins[0] += 1
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    try:
+        time.sleep(0.6)
+        idle = spins[0]
+        data = b"".join(pg.read_copy(_select(slow), KeyRange()))
+        during = spins[0] - idle
+    finally:
+        stop.set()
+        thread.join()
+    assert data == b"1\tx\n2\tx\n3\tx\n"
+    assert during > idle / 4, (during, idle)   # held: ~1 % of the idle count
 
 
 # -- reading, snapshots ------------------------------------------------------------
