@@ -108,7 +108,7 @@ def _rendered(mysql_url: str, pg_url: str) -> list[bool]:
     try:
         tables = resolve(api.plan_from_urls(mysql_url, pg_url), source.introspect(), source.dialect,
                          PostgresDialect())
-        return [copy_line_sql(t.read, source.dialect.quote) is not None for t in tables]
+        return [copy_line_sql(t.read, source.dialect) is not None for t in tables]
     finally:
         source.close()
 
@@ -164,6 +164,30 @@ def test_tricky_values_arrive_unchanged(mysql_url, pg_url, tmp_path, monkeypatch
     assert got[7]["lat"] == "\u20ac\x81\u0161\xff"
 
 
+def test_not_null_and_utf8mb4_columns_render_bare(mysql_url, pg_url, tmp_path, monkeypatch):
+    """NOT NULL columns go without their ``\\N`` case and text in the
+    collation ``CONVERT(x USING utf8mb4)`` gives without the ``CONVERT``;
+    latin1 and utf8mb4_bin text keep it. The values arrive unchanged."""
+    monkeypatch.chdir(tmp_path)
+    columns = [("id", "INT PRIMARY KEY", DataType(Kind.INTEGER)),
+               ("t1", "VARCHAR(20) NOT NULL", DataType(Kind.VARCHAR, length=20)),
+               ("t2", "TEXT", DataType(Kind.TEXT)),
+               ("lat", "VARCHAR(10) CHARACTER SET latin1 NOT NULL", DataType(Kind.VARCHAR, length=10)),
+               ("cs", "VARCHAR(10) COLLATE utf8mb4_bin NOT NULL", DataType(Kind.VARCHAR, length=10))]
+    _create(mysql_url, "bare", columns, [(1, "tab\there \u20ac", None, "caf\xe9", "a\\b"),
+                                         (2, "line\nbreak\r", "\\N", "\xff\t", "\U0001F600\n")])
+    source = open_connector(mysql_url, read_only=True)
+    try:
+        sql = copy_line_sql(_select(source, "bare", columns), source.dialect)
+    finally:
+        source.close()
+    assert "`id` IS NULL" not in sql and "`t1` IS NULL" not in sql and "`t2` IS NULL" in sql
+    assert "CONVERT(`t1`" not in sql and "CONVERT(`t2`" not in sql
+    assert "CONVERT(`lat` USING utf8mb4)" in sql and "CONVERT(`cs` USING utf8mb4)" in sql
+    got = _migrate_and_compare(mysql_url, pg_url, "bare", columns)
+    assert got[0][1] == "tab\there \u20ac" and got[1][2] == "\\N" and got[1][4] == "\U0001F600\n"
+
+
 def test_zero_dates_and_out_of_range_times(mysql_url, pg_url, tmp_path, monkeypatch):
     """Zero dates become NULL as on the row path; a TIME PostgreSQL's ``time``
     cannot hold makes the chunk fall back to the row path, which rejects it."""
@@ -211,10 +235,10 @@ def test_columns_not_rendered_exactly_take_the_row_path(mysql_url, ddl, target):
     source = open_connector(mysql_url, read_only=True)
     try:
         select = _select(source, "odd", [("id", "", DataType(Kind.INTEGER)), ("v", "", target)])
-        assert copy_line_sql(select, source.dialect.quote) is None
+        assert copy_line_sql(select, source.dialect) is None
         expr = Select(select.table, ((source.dialect.quote("id"), DataType(Kind.INTEGER)),
                                      ("UPPER(`v`)", DataType(Kind.TEXT))), ("id",))
-        assert copy_line_sql(expr, source.dialect.quote) is None
+        assert copy_line_sql(expr, source.dialect) is None
     finally:
         source.close()
 

@@ -210,7 +210,7 @@ class MySQLConnector(Connector):
                 ``max_allowed_packet`` (the server returns NULL): read the
                 chunk with :meth:`read`.
         """
-        line = copy_line_sql(select, self.dialect.quote)
+        line = copy_line_sql(select, self.dialect)
         if line is None:
             return None
         return self._copy_text(select, krange, line)
