@@ -54,7 +54,7 @@ from typing import Callable
 from ferry.catalog.model import DataType, Kind
 from ferry.connectors.base import Select
 from ferry.connectors import mysql_normalize as norm
-from ferry.connectors.mysql_dialect import sql_string
+from ferry.connectors.mysql_dialect import MySQLDialect, sql_string
 from ferry.connectors.mysql_introspect import GEOMETRY
 
 NULL = sql_string("\\N")
@@ -151,7 +151,7 @@ _SIMPLE: dict[tuple[Kind, Kind], Render] = {
 }
 
 
-def _column_sql(select: Select, expr: str, target: DataType, dialect) -> str | None:
+def _column_sql(select: Select, expr: str, target: DataType, dialect: MySQLDialect) -> str | None:
     """The COPY field of one select expression: a bare source column, or a
     casting rule's ``CASE WHEN p THEN NULL ELSE column END``. A NOT NULL
     column goes without its ``\\N`` case, and text already in the collation
@@ -179,7 +179,7 @@ def _null_wrapper(expr: str, quoted: str) -> str | None:
     return None
 
 
-def copy_line_sql(select: Select, dialect) -> str | None:
+def copy_line_sql(select: Select, dialect: MySQLDialect) -> str | None:
     """The SQL of one COPY text line (as a binary string, no newline) for
     each row of ``select``, or None when a column cannot be rendered exactly.
 
