@@ -34,16 +34,25 @@ pg_db_exists() {
 # its modules byte-compiled (`pip install .` compiles them; an editable checkout
 # run with PYTHONDONTWRITEBYTECODE=1 recompiles its ~55 modules, ~0.1 s, at
 # every start). FERRY overrides the command; `compile_ferry` byte-compiles the
-# ferry that python3 imports (PYTHONPATH honoured), outside any timing.
+# ferry that the console script's Python imports, outside any timing.
 ferry_script() {
-    local cache=$BENCH_TMP/ferry-script path   # asked of python3 once, not in every timed run
+    local cache=$BENCH_TMP/ferry-script path   # found once, not in every timed run
     if [ ! -s "$cache" ]; then
         mkdir -p "$BENCH_TMP"
-        echo "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')/ferry" > "$cache"
+        path=$(command -v ferry)
+        # a shim (pyenv's is a bash script) instead of pip's Python script: ask pyenv
+        if ! head -1 "$path" | grep -q python && command -v pyenv >/dev/null; then
+            path=$(pyenv which ferry)
+        fi
+        echo "$path" > "$cache"
     fi
     read -r path < "$cache"
     echo "$path"
 }
+# the Python that runs ferry's console script (its #! line)
+ferry_python() { head -1 "$(ferry_script)" | sed 's/^#!//'; }
 compile_ferry() {
-    python3 -m compileall -q "$(python3 -c 'import ferry, os; print(os.path.dirname(ferry.__file__))')" >/dev/null
+    local py
+    py=$(ferry_python)
+    "$py" -m compileall -q "$("$py" -c 'import ferry, os; print(os.path.dirname(ferry.__file__))')" >/dev/null
 }
