@@ -29,7 +29,6 @@ Requires PostgreSQL 13+ (``trim_scale``).
 
 from __future__ import annotations
 
-import select
 from contextlib import contextmanager
 from typing import Iterable, Iterator, Sequence
 
@@ -40,6 +39,7 @@ from psycopg.pq import TransactionStatus
 
 from ferry.catalog.model import Catalog, Table
 from ferry.connectors.base import Connector, KeyRange, Select
+from ferry.connectors.pg_copyout import copy_out_blocks
 from ferry.connectors.pg_dialect import PostgresDialect
 from ferry.connectors.pg_errors import classify, connect_error
 from ferry.connectors.pg_identity import reset_identity
@@ -448,41 +448,10 @@ class PostgresConnector(Connector):
         costs ~2x the CPU per message (measured: 0.78 s instead of 1.2-1.3 s
         for 1,000,000 pgbench rows, bench/copy_out_read.py).
 
-        Non-blocking (``async`` 1), waiting in :func:`_wait_readable`:
-        psycopg's ``PGconn.get_copy_data(0)`` and ``get_result()`` block in
-        libpq without releasing the GIL, so one reader waiting for its server
-        stopped every other thread of the copy (measured: a thread spinning
-        beside a 1 s blocking wait ran 1 % of its loops)."""
+        Read without blocking, so the GIL is free while the server works (see
+        :mod:`ferry.connectors.pg_copyout`)."""
         with self._errors("COPY TO STDOUT"):
-            pgconn = self._live().pgconn
-            pgconn.send_query(statement.encode())
-            result = _next_result(pgconn)
-            if result.status != pq.ExecStatus.COPY_OUT:
-                _drain(pgconn)
-                raise psycopg.errors.error_from_result(result, encoding="utf-8")
-            buffer, get, size = bytearray(), pgconn.get_copy_data, 0
-            try:
-                while True:
-                    size, data = get(1)
-                    if size > 0:
-                        buffer += data
-                        if len(buffer) >= COPY_BLOCK_BYTES:
-                            yield bytes(buffer)
-                            buffer.clear()
-                    elif size == 0:
-                        _wait_readable(pgconn)
-                    else:
-                        break
-            finally:
-                if size >= 0:  # the consumer stopped early: finish the COPY
-                    size = _finish_copy(pgconn)
-            result = _drain(pgconn)
-            if result is not None and result.status != pq.ExecStatus.COMMAND_OK:
-                raise psycopg.errors.error_from_result(result, encoding="utf-8")
-            if size == -2:
-                raise psycopg.OperationalError(pgconn.get_error_message().decode(errors="replace"))
-            if buffer:
-                yield bytes(buffer)
+            yield from copy_out_blocks(self._live().pgconn, statement, COPY_BLOCK_BYTES)
 
     def write_copy(self, table: Table, columns: Sequence[str], blocks: Iterable[bytes],
                    binary: bool = False) -> int:
@@ -505,33 +474,3 @@ class PostgresConnector(Connector):
                     for block in prefetched(blocks):
                         copy.write(block)
                 return cur.rowcount
-
-
-def _wait_readable(pgconn) -> None:
-    """Wait (GIL released) until the server sent more, then read it into libpq."""
-    select.select([pgconn.socket], [], [])
-    pgconn.consume_input()
-
-
-def _finish_copy(pgconn) -> int:
-    """Read a COPY OUT to its end, dropping the data; ``PQgetCopyData``'s
-    last code (-1 done, -2 connection lost)."""
-    while (size := pgconn.get_copy_data(1)[0]) >= 0:
-        if size == 0:
-            _wait_readable(pgconn)
-    return size
-
-
-def _next_result(pgconn):
-    """``PQgetResult`` once libpq has the whole result (waiting as above)."""
-    while pgconn.is_busy():
-        _wait_readable(pgconn)
-    return pgconn.get_result()
-
-
-def _drain(pgconn):
-    """Consume the remaining results of a query; the last non-None one."""
-    last = None
-    while (result := _next_result(pgconn)) is not None:
-        last = result
-    return last
