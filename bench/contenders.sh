@@ -21,8 +21,8 @@
 # its primary key) themselves.
 
 # FERRY: how to start ferry (default: the installed console script, see
-# ferry_script in lib.sh); to time another
-# tree: FERRY="python3 -m ferry.cli" PYTHONPATH=/path/to/tree/src
+# ferry_script in lib.sh); to time another tree:
+# FERRY="python3 -m ferry.cli" PYTHONPATH=/path/to/tree/src
 FERRY=${FERRY:-$(ferry_script)}
 
 CONTENDERS="pipe-text pipe-binary pipe-text-pk ferry-pg ferry-pg-verify ferry-pg-plain ferry-pg-transforms ferry-pg-transforms-rows pipe-mariadb pgloader pgloader-prefetch ferry-my ferry-my-verify"
