@@ -156,7 +156,7 @@ def _column_sql(select: Select, expr: str, target: DataType, dialect: MySQLDiale
     casting rule's ``CASE WHEN p THEN NULL ELSE column END``. A NOT NULL
     column goes without its ``\\N`` case, and text already in the collation
     ``CONVERT(x USING utf8mb4)`` gives without the ``CONVERT`` (same bytes, same
-    collation: see ``MySQLDialect.utf8mb4_collation``)."""
+    collation: :meth:`MySQLDialect.converted_already`, as the checksums)."""
     for column in select.table.columns:
         q = dialect.quote(column.name)
         wrapper = _null_wrapper(expr, q)
@@ -165,7 +165,7 @@ def _column_sql(select: Select, expr: str, target: DataType, dialect: MySQLDiale
         render = _renderer(column.type, target.kind)
         if render is None:
             return None
-        if render is _text and dialect.utf8mb4_collation and column.collation == dialect.utf8mb4_collation:
+        if render is _text and dialect.converted_already(column):
             render = escaped
         field = render(q) if not column.nullable else f"CASE WHEN {q} IS NULL THEN {NULL} ELSE {render(q)} END"
         return field if wrapper is None else f"CASE WHEN {wrapper} THEN {NULL} ELSE {field} END"

@@ -139,7 +139,7 @@ class MySQLDialect(Dialect):
         col = self._column(table, expr)
         return col.type.native.lower() if col else ""
 
-    def _converted_already(self, col: Column | None) -> bool:
+    def converted_already(self, col: Column | None) -> bool:
         """True when ``col`` has the collation ``CONVERT(col USING utf8mb4)``
         gives: same bytes, same collation, so the conversion can go (MariaDB
         10.11, one query over 2 M mixed rows, three unpaired runs: 0.90 of the
@@ -156,7 +156,7 @@ class MySQLDialect(Dialect):
         in utf8mb4 is not converted. ``col``: the column ``expr`` names bare, or None."""
         native = col.type.native.lower() if col else ""
         kind = dtype.kind
-        if kind in TEXT_KINDS and self._converted_already(col):
+        if kind in TEXT_KINDS and self.converted_already(col):
             return f"RTRIM({expr})" if kind == Kind.CHAR else expr
         if kind in _INTEGER_TEXT and norm.native_base(native) in _PLAIN_INTEGERS and "zerofill" not in native:
             return expr
