@@ -17,7 +17,8 @@ side (``GROUP_CONCAT`` per 1,000 or 10,000 keys) was no faster.
 NOT NULL columns without their ``\\N`` case and utf8mb4 text without its
 ``CONVERT`` (see :func:`_column_sql`): MariaDB's CPU for the 1,000,000 rows
 0.55 s instead of 0.64 s (medians of 5, the server's own accounting); the
-whole run's time did not move measurably (paired, N=8: 1.03, 0.94-1.31).
+whole run's time did not move measurably (paired, 1 M rows: 1.00 N=11,
+1.03 N=8; 5 M rows: 1.14 N=4, 1.04 N=6, spreads of 0.3-0.5).
 
 Only (source type, target kind) pairs whose server rendering is exactly what
 the row path would store are rendered; any other column (a transform
