@@ -194,6 +194,17 @@ def test_session_settings_and_read_only_refuses_writes(source, target):
     with pytest.raises(TerminalError):
         source.execute("CREATE TABLE t2 (id INT)")
     assert target.query("SELECT COUNT(*) FROM t") == [(0,)]
+    # each read-only query, and each stream, sees what was committed before it started
+    table = Table("t", [], schema=None)
+    assert source.count(table) == 0
+    for n in (1, 2):
+        target.execute(f"INSERT INTO t VALUES ({n})")
+        target.commit()
+        assert source.count(table) == n
+    rows = _read_all(source, Select(table, (("id", DataType(Kind.INTEGER)),), ("id",)))
+    target.execute("INSERT INTO t VALUES (3)")
+    target.commit()
+    assert rows == [(1,), (2,)] and source.query("SELECT COUNT(*) FROM t") == [(3,)]
 
 
 def test_killed_session_raises_transient_and_clone_works(target, mysql_url):

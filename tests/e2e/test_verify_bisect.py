@@ -141,3 +141,29 @@ def test_missing_block_and_rejected_keys(sqlite_url, sqlite_url2):
     assert (r.missing_count, r.extra_count, r.modified_count, r.rejected_seen) == (1500, 0, 0, 1)
     assert r.missing[:2] == [(2001,), (2002,)] and len(r.missing) == 20
     assert r.source_keys == (1, 5000) and r.target_keys == (1, 5000)
+
+
+def test_segments_are_cut_smaller_once_some_differ_and_some_match(sqlite_url, sqlite_url2):
+    """20,000 rows in 8 planned segments of 2,500: the first four differ, the
+    fifth matches, so the last three are checked in smaller pieces, and the
+    modified row inside one of them is still named, with the others."""
+    from ferry.connectors import open_connector
+    from ferry.engines.validate import verify_table
+    from ferry.transform.mapping import resolve
+
+    make_table(sqlite_url, 20000)
+    make_table(sqlite_url2, 20000)
+    modified = [500, 3000, 5500, 8000, 16000]
+    g.execute(sqlite_url2, f"UPDATE t SET note = 'x' WHERE id IN ({', '.join(map(str, modified))})")
+    planned = [KeyRange(None if i == 0 else (i * 2500,), None if i == 7 else ((i + 1) * 2500,)) for i in range(8)]
+    src, tgt = open_connector(sqlite_url, read_only=True), open_connector(sqlite_url2, read_only=True)
+    try:
+        table = resolve(api.plan_from_urls(sqlite_url, sqlite_url2), src.introspect(), src.dialect, tgt.dialect)[0]
+        same = verify_table(src, src.clone(), table, planned, set(), BisectOptions(segment_rows=2500))
+        r = verify_table(src, tgt, table, planned, set(), BisectOptions(factor=4, threshold=10, segment_rows=2500))
+    finally:
+        src.close()
+        tgt.close()
+    assert same.ok and same.segments == 8, "equal tables are checked as planned"
+    assert r.modified == [(k,) for k in modified] and r.missing_count == r.extra_count == 0
+    assert r.segments > 8 and r.source_rows == r.target_rows == 20000

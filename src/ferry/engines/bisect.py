@@ -17,6 +17,7 @@ from ferry.engines.chunks import is_integer_key
 from ferry.transform.mapping import ResolvedTable
 
 if TYPE_CHECKING:
+    from ferry.engines.pacing import Pacer
     from ferry.engines.validate import BisectOptions, TableResult
 
 MAX_DEPTH = 16
@@ -225,9 +226,18 @@ class Lanes:
         for b in self.all[1:]:
             b.mode, b.hashed = self.main.mode, self.main.hashed
 
-    def first_checksums(self, ranges: list[KeyRange]) -> list[tuple]:
-        """``[(range, source checksum, target checksum)]`` in ``ranges`` order."""
-        return self.map(lambda lane, k: (k, *lane.checksums(k, lane.mode)), ranges)
+    def first_checksums(self, ranges: list[KeyRange], pacer: "Pacer | None" = None) -> list[tuple]:
+        """``[(range, source checksum, target checksum)]`` in key order: one per
+        range of ``ranges``, or per piece the ``pacer`` cuts each into."""
+        def one(lane: Bisector, krange: KeyRange) -> list[tuple]:
+            checked = []
+            for part in pacer.pieces(krange) if pacer else (krange,):
+                src, tgt = lane.checksums(part, lane.mode)
+                if pacer:
+                    pacer.record(part, max(src.count, tgt.count), not src.matches(tgt))
+                checked.append((part, src, tgt))
+            return checked
+        return [c for checked in self.map(one, ranges) for c in checked]
 
     def settle(self, differing: list, matched: bool) -> None:
         """Search the segments whose first checksums differ, each on an idle lane.

@@ -15,7 +15,9 @@ read rows in). The row counts are the sums of the segments'
 counts (the segments cover the table) unless casting checks filter the source
 read, when the source is counted apart. Smaller segments search less again
 when they differ and cost more queries when they match (50,000 rows against
-the default 100,000: see ``bench/RESULTS.md``).
+the default 100,000: see ``bench/RESULTS.md``), so a single integer key's
+segments are cut smaller only once some differ and some match
+(:mod:`ferry.engines.pacing`).
 
 A segment whose checksums differ is split into ``factor`` sub-ranges by
 key (integer keys by value; text, UUID and composite keys at boundary keys
@@ -46,11 +48,13 @@ from ferry.connectors.canonical import lenient_text
 from ferry.engines.bisect import Bisector, Diff, Lanes, normalize_key
 from ferry.engines.chunks import is_integer_key
 from ferry.engines.functions import with_functions
+from ferry.engines.pacing import Pacer
 from ferry.transform.mapping import ResolvedTable
 
 FIRST_KEYS = 20
 DEFAULT_FACTOR = 16
 DEFAULT_THRESHOLD = 1000
+DEFAULT_SEGMENT_ROWS = 100_000
 
 
 @dataclass
@@ -62,11 +66,15 @@ class BisectOptions:
         threshold: rows (on the larger side) at or under which a segment's row
             hashes are downloaded and compared.
         details: how many modified rows get their differing columns listed.
+        segment_rows: rows per planned first checksum (``checks.segment_rows``);
+            a single integer key's are cut smaller once some differ
+            (:mod:`ferry.engines.pacing`).
     """
 
     factor: int = DEFAULT_FACTOR
     threshold: int = DEFAULT_THRESHOLD
     details: int = FIRST_KEYS
+    segment_rows: int = DEFAULT_SEGMENT_ROWS
 
 
 @dataclass
@@ -85,7 +93,8 @@ class TableResult:
         modified_details: for the first modified keys, ``{"key": [...], "columns":
             [{"column", "source", "target"}]}`` (values as canonical text, None for NULL).
         source_keys, target_keys: ``(min, max)`` of a single-column key, else None.
-        segments: key ranges of the first checksums (each ``checks.segment_rows`` rows or so).
+        segments: key ranges of the first checksums (each ``checks.segment_rows``
+            rows or so, or fewer: :mod:`ferry.engines.pacing`).
         checksum_queries, leaves, hashed_rows: bisection work (checksums run per
             side, segments compared row by row, row hashes downloaded).
         checksum_compared: False when the table has no key and rejects exist.
@@ -155,13 +164,14 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
         _compare_whole(source, target, table, result)
         return result
     result.source_keys, result.target_keys = _key_bounds(source, target, table)
-    result.segments = len(ranges)
     diff = Diff()
     searcher = Bisector(source, target, table, rejected_keys, options, result, diff)
     lanes_ = Lanes(searcher, lanes)
     try:
         differing = []
-        for krange, src, tgt in lanes_.first_checksums(ranges):
+        checked = lanes_.first_checksums(ranges, _pacer(table, result, options))
+        result.segments = len(checked)
+        for krange, src, tgt in checked:
             result.source_rows += src.count
             result.target_rows += tgt.count
             if not src.matches(tgt):
@@ -175,6 +185,15 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
         result.source_rows = source.count(table.source, where=table.source_where)
     _conclude(searcher, diff, result)
     return result
+
+def _pacer(table: ResolvedTable, result: TableResult, options: BisectOptions) -> Pacer | None:
+    """The :class:`Pacer` of a single integer key (bounds over both sides), else None."""
+    if not is_integer_key(table):
+        return None
+    ends = [int(v) for v in (*result.source_keys, *result.target_keys) if v is not None]
+    bounds = (min(ends), max(ends)) if ends else None
+    return Pacer(bounds, options.segment_rows, 4 * options.threshold)
+
 
 def _count(source, target, table: ResolvedTable, result: TableResult) -> None:
     result.source_rows = source.count(table.source, where=table.source_where)

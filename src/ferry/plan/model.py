@@ -191,7 +191,9 @@ class Checks(_Strict):
     segment_rows: int = Field(100_000, ge=1, description="rows per checksum segment: the key range each "
                                                           "first checksum covers (a differing segment is "
                                                           "searched again: smaller ones search less, but "
-                                                          "cost more queries when the tables are equal)")
+                                                          "cost more queries when the tables are equal; "
+                                                          "a single integer key's are cut smaller once "
+                                                          "some differ and some match)")
     bisect_factor: int = Field(16, ge=2, description="sub-ranges per split of a mismatching segment")
     bisect_threshold: int = Field(1000, ge=1, description="rows at or under which a differing segment's "
                                                           "row hashes are downloaded and compared")

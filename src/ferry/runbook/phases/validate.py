@@ -74,7 +74,8 @@ class ValidatePhase(Phase):
     def _verify(self, ctx: RunContext, rejected: dict) -> list:
         tables = with_target_natives(ctx.target, ctx.tables)
         work = [(t, self._ranges(ctx, t), rejected[t.name]) for t in tables]
-        options = BisectOptions(ctx.plan.checks.bisect_factor, ctx.plan.checks.bisect_threshold)
+        cfg = ctx.plan.checks
+        options = BisectOptions(cfg.bisect_factor, cfg.bisect_threshold, segment_rows=cfg.segment_rows)
         return verify_tables(ctx.source, ctx.target, work, ctx.jobs, options=options,
                              on_table=lambda r: ctx.events.emit("TableVerified", result=r))
 
