@@ -157,13 +157,14 @@ def test_segments_are_cut_smaller_once_some_differ_and_some_match(sqlite_url, sq
     g.execute(sqlite_url2, f"UPDATE t SET note = 'x' WHERE id IN ({', '.join(map(str, modified))})")
     planned = [KeyRange(None if i == 0 else (i * 2500,), None if i == 7 else ((i + 1) * 2500,)) for i in range(8)]
     src, tgt = open_connector(sqlite_url, read_only=True), open_connector(sqlite_url2, read_only=True)
+    twin = src.clone()
     try:
         table = resolve(api.plan_from_urls(sqlite_url, sqlite_url2), src.introspect(), src.dialect, tgt.dialect)[0]
-        same = verify_table(src, src.clone(), table, planned, set(), BisectOptions(segment_rows=2500))
+        same = verify_table(src, twin, table, planned, set(), BisectOptions(segment_rows=2500))
         r = verify_table(src, tgt, table, planned, set(), BisectOptions(factor=4, threshold=10, segment_rows=2500))
     finally:
-        src.close()
-        tgt.close()
+        for conn in (src, twin, tgt):
+            conn.close()
     assert same.ok and same.segments == 8, "equal tables are checked as planned"
     assert r.modified == [(k,) for k in modified] and r.missing_count == r.extra_count == 0
     assert r.segments > 8 and r.source_rows == r.target_rows == 20000

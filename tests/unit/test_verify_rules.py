@@ -11,7 +11,7 @@ from ferry.connectors.base import KeyRange
 from ferry.engines.checks import CheckResult, overall_status, parse_names
 from ferry.engines.checks.common import close_enough
 from ferry.engines.checks.sqlcheck import tolerance
-from ferry.engines.bisect import _ranges_between
+from ferry.engines.chunks import ranges_between
 from ferry.errors import InputError
 from ferry.report.reconciliation import report_format
 
@@ -52,6 +52,6 @@ def test_report_format_by_extension():
 
 
 def test_sub_ranges_cover_the_parent_range():
-    parts = _ranges_between(KeyRange((10,), (50,)), [(20,), (30,)])
+    parts = ranges_between(KeyRange((10,), (50,)), [(20,), (30,)])
     assert parts == [KeyRange((10,), (20,)), KeyRange((20,), (30,)), KeyRange((30,), (50,))]
-    assert _ranges_between(KeyRange(), []) == [KeyRange()]
+    assert ranges_between(KeyRange(), []) == [KeyRange()]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ferry.catalog.model import INTEGER_KINDS, DataType, Kind
 from ferry.connectors.base import (ORDERED_MD5, PG_HASH, PG_RAW, SEGMENT_MD5, SUM_MD5, Connector, Dialect, KeyRange,
                                   Select)
-from ferry.engines.chunks import is_integer_key
+from ferry.engines.chunks import is_integer_key, ranges_between, value_bounds
 from ferry.transform.mapping import ResolvedTable
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ class Bisector:
             (self.target, self.table.hash_target)
         every = max(1, math.ceil(max(src.count, tgt.count) / self.options.factor))
         bounds = conn.sample_keys(select.table, select.key, every, krange)
-        return _ranges_between(krange, bounds)
+        return ranges_between(krange, bounds)
 
     def _split_integer(self, krange: KeyRange) -> list[KeyRange]:
         pending = self.pool.submit(_int_bounds, self.source, self.table.read, krange)
@@ -130,10 +130,7 @@ class Bisector:
         highs = [v for v in (high, thigh) if v is not None]
         if not lows:
             return []
-        low, high = min(lows), max(highs)
-        step = max(1, math.ceil((high - low + 1) / self.options.factor))
-        bounds = [(low + i * step,) for i in range(1, self.options.factor) if low + i * step <= high]
-        return _ranges_between(krange, bounds)
+        return ranges_between(krange, value_bounds(min(lows), max(highs) + 1, self.options.factor))
 
     def leaf(self, krange: KeyRange) -> None:
         """Download both sides' row hashes of ``krange`` and record the differences."""
@@ -302,13 +299,6 @@ def _int_bounds(conn: Connector, select: Select, krange: KeyRange) -> tuple:
     """(min, max) of the single integer key of ``select`` inside ``krange``."""
     low, high = conn.key_bounds(select.table, select.key, krange)
     return (None, None) if low is None else (int(low), int(high))
-
-
-def _ranges_between(krange: KeyRange, bounds: list[tuple]) -> list[KeyRange]:
-    """Sub-ranges of ``krange`` cut at ``bounds`` (ascending, inside the range)."""
-    edges = [krange.lower, *bounds, krange.upper]
-    parts = [KeyRange(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
-    return [p for p in parts if p.lower is None or p.upper is None or p.lower != p.upper]
 
 
 def normalize_key(key: tuple) -> tuple:

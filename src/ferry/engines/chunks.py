@@ -30,8 +30,7 @@ def plan_chunks(conn: Connector, table: ResolvedTable, chunk_rows: int) -> list[
         return [KeyRange()]
     if is_integer_key(table):
         return _integer_ranges(conn, table, rows, chunk_rows)
-    bounds = conn.sample_keys(table.source, key, chunk_rows)
-    return _ranges_from_bounds(bounds)
+    return ranges_between(KeyRange(), conn.sample_keys(table.source, key, chunk_rows))
 
 
 def is_integer_key(table: ResolvedTable) -> bool:
@@ -45,15 +44,21 @@ def _integer_ranges(conn, table, rows: int, chunk_rows: int) -> list[KeyRange]:
     low, high = conn.key_bounds(table.source, table.key)
     if low is None or not isinstance(low, int):
         return [KeyRange()]
-    parts = max(1, math.ceil(rows / chunk_rows))
-    step = max(1, math.ceil((high - low + 1) / parts))
-    bounds = [(low + i * step,) for i in range(1, parts) if low + i * step <= high]
-    return _ranges_from_bounds(bounds)
+    return ranges_between(KeyRange(), value_bounds(low, high + 1, max(1, math.ceil(rows / chunk_rows))))
 
 
-def _ranges_from_bounds(bounds: list[tuple]) -> list[KeyRange]:
-    edges = [None, *bounds, None]
-    return [KeyRange(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
+def value_bounds(low: int, end: int, parts: int) -> list[tuple]:
+    """Cut points ``(v,)`` that split the integer values ``[low, end)`` into
+    ``parts`` ranges of equal width (fewer when the values run out)."""
+    step = max(1, math.ceil((end - low) / parts))
+    return [(low + i * step,) for i in range(1, parts) if low + i * step < end]
+
+
+def ranges_between(krange: KeyRange, bounds: list[tuple]) -> list[KeyRange]:
+    """Sub-ranges of ``krange`` cut at ``bounds`` (ascending, inside the range)."""
+    edges = [krange.lower, *bounds, krange.upper]
+    parts = [KeyRange(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
+    return [p for p in parts if p.lower is None or p.upper is None or p.lower != p.upper]
 
 
 def encode_value(value):

@@ -4,8 +4,9 @@ A differing segment is searched again (:class:`ferry.engines.bisect.Bisector`),
 so the rows a search re-reads are the differing segments' rows: with 10
 modified rows in 10 of 20 segments of 100,000 rows, about 1 M of a 2 M-row
 table. Smaller segments re-read less and cost more queries when the tables
-are equal (each query waits for a core on a busy machine: about 3-4 ms per
-pair of queries between PostgreSQL and MariaDB, against 1.2-2.5 us per row).
+are equal (about 3-4 ms per pair of queries between PostgreSQL and MariaDB,
+against 1.2-2.5 us per row: computed from paired runs of 10,000- against
+100,000-row segments on two cores, see ``bench/RESULTS.md``).
 
 So the first checksums keep their planned ranges (``checks.segment_rows``)
 while no segment differs, or every one does (a systematic difference, such
@@ -25,9 +26,9 @@ import math
 import threading
 
 from ferry.connectors.base import KeyRange
+from ferry.engines.chunks import ranges_between, value_bounds
 
-# rows whose hashing costs what one more query pair costs (3-4 ms per pair
-# against 1.2-2.5 us per row, PostgreSQL vs MariaDB, two lanes on two cores)
+# rows whose hashing costs what one more query pair costs (see the module docstring)
 OVERHEAD_ROWS = 2000
 
 
@@ -68,9 +69,7 @@ class Pacer:
         count = min(hi - lo, math.ceil((hi - lo) * density / rows))
         if count < 2:
             return [krange]
-        width = math.ceil((hi - lo) / count)
-        edges = [krange.lower, *((lo + i * width,) for i in range(1, count) if lo + i * width < hi), krange.upper]
-        return [KeyRange(edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
+        return ranges_between(krange, value_bounds(lo, hi, count))
 
     def record(self, krange: KeyRange, rows: int, differs: bool) -> None:
         """Note one checked piece: its rows (the larger side) and whether it differed."""

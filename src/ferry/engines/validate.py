@@ -186,6 +186,7 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
     _conclude(searcher, diff, result)
     return result
 
+
 def _pacer(table: ResolvedTable, result: TableResult, options: BisectOptions) -> Pacer | None:
     """The :class:`Pacer` of a single integer key (bounds over both sides), else None."""
     if not is_integer_key(table):
