@@ -225,10 +225,10 @@ class Lanes:
 
     def first_checksums(self, ranges: list[KeyRange], pacer: "Pacer | None" = None) -> list[tuple]:
         """``[(range, source checksum, target checksum)]`` in key order: one per
-        range of ``ranges``, or per piece the ``pacer`` cuts each into."""
+        range of ``ranges``, or per piece of the ``pacer``'s walk through each."""
         def one(lane: Bisector, krange: KeyRange) -> list[tuple]:
             checked = []
-            for part in pacer.pieces(krange) if pacer else (krange,):
+            for part in pacer.walk(krange) if pacer else (krange,):
                 src, tgt = lane.checksums(part, lane.mode)
                 if pacer:
                     pacer.record(part, max(src.count, tgt.count), not src.matches(tgt))

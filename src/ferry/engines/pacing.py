@@ -8,68 +8,91 @@ are equal (about 3-4 ms per pair of queries between PostgreSQL and MariaDB,
 against 1.2-2.5 us per row: computed from paired runs of 10,000- against
 100,000-row segments on two cores, see ``bench/RESULTS.md``).
 
-So the first checksums keep their planned ranges (``checks.segment_rows``)
-while no segment differs, or every one does (a systematic difference, such
-as sums over stored JSON text, is checked again another way, see
-:meth:`ferry.engines.bisect.Lanes.settle`), and once some differ and some
-match, each planned range still to be
-checked is cut by key value into pieces of about
-``sqrt(OVERHEAD_ROWS * rows per differing segment)`` rows, the size at which
-the queries' overhead and the re-read cost the same (the square-root rule of
-a fixed cost per query against a cost per row re-read), never under
-``4 * threshold`` rows. Equal tables are checked exactly as planned.
+So each planned range (``checks.segment_rows``) is walked in pieces whose
+size is chosen when the piece is taken, from what the pieces before it found:
+
+- the first pieces of a table hold ``sqrt(OVERHEAD_ROWS * segment_rows)``
+  rows, and while every piece matches the size doubles with each match, up
+  to the planned range (an equal table costs a few more queries than planned,
+  and a difference near the start is not searched in a whole segment);
+- while every piece differs the size stays at the first size (a systematic
+  difference, such as sums over stored JSON text, is checked again another
+  way, see :meth:`ferry.engines.bisect.Lanes.settle`);
+- once some differ and some match, pieces hold about
+  ``sqrt(OVERHEAD_ROWS * rows per differing piece)`` rows, the size at which
+  the queries' overhead and the re-read cost the same (the square-root rule of
+  a fixed cost per query against a cost per row re-read).
+
+A piece never holds fewer than ``min_rows`` rows nor more than ``segment_rows``.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterator
 
 from ferry.connectors.base import KeyRange
-from ferry.engines.chunks import ranges_between, value_bounds
 
 # rows whose hashing costs what one more query pair costs (see the module docstring)
 OVERHEAD_ROWS = 2000
 
 
 class Pacer:
-    """Cuts planned key ranges of one integer key into smaller first
-    checksums once differences are seen (see the module docstring).
-    Thread-safe: every lane of a table shares one.
+    """Walks planned key ranges of one integer key in pieces sized by what
+    earlier pieces found (see the module docstring). Thread-safe: every lane
+    of a table shares one.
 
     Args:
         bounds: ``(lowest, highest)`` key over both sides (ints), or None
             when both are empty; it closes the planned ranges' open ends.
         segment_rows: the planned rows per range (the largest piece).
         min_rows: the smallest piece, in rows.
+        estimate: the engine's estimate of the table's rows (0: unknown);
+            over ``bounds`` it gives the rows per key value until pieces are
+            recorded. Unknown, a lane's first piece is its whole range.
     """
 
-    def __init__(self, bounds: tuple[int, int] | None, segment_rows: int, min_rows: int) -> None:
+    def __init__(self, bounds: tuple[int, int] | None, segment_rows: int, min_rows: int,
+                 estimate: int = 0) -> None:
         self.bounds, self.segment_rows, self.min_rows = bounds, segment_rows, min_rows
         self.rows = self.values = self.differing = self.matched = 0
+        self.estimate = estimate / (bounds[1] - bounds[0] + 1) if bounds and estimate > 0 else 0.0
         self._lock = threading.Lock()
 
     def piece_rows(self) -> int:
-        """Rows per piece now: ``segment_rows`` until one segment differed and another matched."""
+        """Rows for the next piece (see the module docstring)."""
+        first = math.sqrt(OVERHEAD_ROWS * self.segment_rows)
         with self._lock:
-            if not self.differing or not self.matched:
-                return self.segment_rows
-            per_difference = self.rows / self.differing
-        return int(min(self.segment_rows, max(self.min_rows, math.sqrt(OVERHEAD_ROWS * per_difference))))
+            if not self.differing:
+                rows = first * 2 ** min(self.matched, 32)
+            elif not self.matched:
+                rows = first
+            else:
+                rows = math.sqrt(OVERHEAD_ROWS * self.rows / self.differing)
+        return int(min(self.segment_rows, max(self.min_rows, rows)))
 
-    def pieces(self, krange: KeyRange) -> list[KeyRange]:
-        """``krange`` cut by key value into pieces of about :meth:`piece_rows`
-        rows (by the rows per key value seen so far), or ``[krange]``."""
-        rows, span = self.piece_rows(), self._span(krange)
-        with self._lock:
-            density = self.rows / self.values if self.values else 0.0
-        if rows >= self.segment_rows or span is None or not density:
-            return [krange]
+    def walk(self, krange: KeyRange) -> Iterator[KeyRange]:
+        """The pieces of ``krange`` in key order, each cut when it is asked
+        for, to about :meth:`piece_rows` rows (by the rows per key value seen
+        so far, or, before any, by the estimate). Record each piece before
+        asking for the next."""
+        span = self._span(krange)
+        if span is None:
+            yield krange
+            return
         lo, hi = span
-        count = min(hi - lo, math.ceil((hi - lo) * density / rows))
-        if count < 2:
-            return [krange]
-        return ranges_between(krange, value_bounds(lo, hi, count))
+        lower, at = krange.lower, lo
+        while True:
+            with self._lock:
+                density = self.rows / self.values if self.values else self.estimate
+            width = max(1, math.ceil(self.piece_rows() / density)) if density else hi - at
+            if at + width + width // 2 >= hi:
+                yield KeyRange(lower, krange.upper)
+                return
+            at += width
+            yield KeyRange(lower, (at,))
+            lower = (at,)
 
     def record(self, krange: KeyRange, rows: int, differs: bool) -> None:
         """Note one checked piece: its rows (the larger side) and whether it differed."""

@@ -176,7 +176,7 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
             result.target_rows += tgt.count
             if not src.matches(tgt):
                 differing.append((krange, src, tgt))
-        lanes_.settle(differing, matched=len(differing) < len(ranges))
+        lanes_.settle(differing, matched=len(differing) < len(checked))
     finally:
         lanes_.close()
     result.checksum_mode = searcher.mode
@@ -193,7 +193,7 @@ def _pacer(table: ResolvedTable, result: TableResult, options: BisectOptions) ->
         return None
     ends = [int(v) for v in (*result.source_keys, *result.target_keys) if v is not None]
     bounds = (min(ends), max(ends)) if ends else None
-    return Pacer(bounds, options.segment_rows, 4 * options.threshold)
+    return Pacer(bounds, options.segment_rows, 4 * options.threshold, table.source.row_estimate)
 
 
 def _count(source, target, table: ResolvedTable, result: TableResult) -> None:
