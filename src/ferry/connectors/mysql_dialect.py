@@ -157,7 +157,13 @@ class MySQLDialect(Dialect):
         CHAR)``, 0.2 s, matters only for YEAR and ZEROFILL), a DECIMAL of the
         target's precision and scale is not cast again (0.4 s), a DATETIME(6)
         prints its six fractional digits itself (0.2 s), a text column already
-        in utf8mb4 is not converted. ``col``: the column ``expr`` names bare, or None."""
+        in utf8mb4 is not converted. ``CONCAT_WS`` (every caller's context)
+        turns a DATETIME and a DECIMAL into text itself: the same bytes as
+        ``CAST(x AS CHAR)``, and cheaper (MariaDB 10.11, the mixed table's
+        canonical row over 400,000 rows, server CPU, median of 15 interleaved
+        runs: 0.71 s against 0.85 s without the DATETIME's cast; the machine's
+        noise left the DECIMAL's gain unmeasured). ``col``: the column
+        ``expr`` names bare, or None."""
         native = col.type.native.lower() if col else ""
         kind = dtype.kind
         if kind in TEXT_KINDS and self.converted_already(col):
@@ -167,7 +173,7 @@ class MySQLDialect(Dialect):
         if kind == Kind.DECIMAL and dtype.scale and native == f"decimal({dtype.precision},{dtype.scale})":
             return norm.scaled_decimal_text(expr)
         if kind in (Kind.TIMESTAMP, Kind.TIMESTAMPTZ) and native == "datetime(6)":
-            return f"IF({self.zero_date_predicate(expr)}, NULL, CAST({expr} AS CHAR))"
+            return f"IF({self.zero_date_predicate(expr)}, NULL, {expr})"
         return self.normalize(self.source_expr(table, expr), dtype)
 
     def row_text_sql(self, select: Select) -> str:

@@ -42,8 +42,9 @@ _JSON_STRING_SKIP = r'"(?:[^"\\\\]|\\\\.)*"(*SKIP)(*F)|'
 
 def scaled_decimal_text(expr: str) -> str:
     """:func:`decimal_text` of a DECIMAL column with a scale above 0 (its text
-    always holds a ``.``)."""
-    return f"IF({expr} = 0, '0', {_trim_fraction(f'CAST({expr} AS CHAR)')})"
+    always holds a ``.``), inside ``CONCAT_WS``: ``TRIM`` renders the DECIMAL
+    itself, the bytes ``CAST(x AS CHAR)`` gives."""
+    return f"IF({expr} = 0, '0', {_trim_fraction(expr)})"
 
 
 def decimal_text(expr: str) -> str:
