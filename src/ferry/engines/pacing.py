@@ -57,7 +57,7 @@ class Pacer:
                  estimate: int = 0) -> None:
         self.bounds, self.segment_rows, self.min_rows = bounds, segment_rows, min_rows
         self.rows = self.values = self.differing = self.matched = 0
-        self.estimate = estimate / (bounds[1] - bounds[0] + 1) if bounds and estimate > 0 else 0.0
+        self._estimated_density = estimate / (bounds[1] - bounds[0] + 1) if bounds and estimate > 0 else 0.0
         self._lock = threading.Lock()
 
     def piece_rows(self) -> int:
@@ -85,7 +85,7 @@ class Pacer:
         lower, at = krange.lower, lo
         while True:
             with self._lock:
-                density = self.rows / self.values if self.values else self.estimate
+                density = self.rows / self.values if self.values else self._estimated_density
             width = max(1, math.ceil(self.piece_rows() / density)) if density else hi - at
             if at + width + width // 2 >= hi:
                 yield KeyRange(lower, krange.upper)

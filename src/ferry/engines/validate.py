@@ -16,8 +16,8 @@ counts (the segments cover the table) unless casting checks filter the source
 read, when the source is counted apart. Smaller segments search less again
 when they differ and cost more queries when they match (50,000 rows against
 the default 100,000: see ``bench/RESULTS.md``), so a single integer key's
-segments are cut smaller only once some differ and some match
-(:mod:`ferry.engines.pacing`).
+segments are walked in pieces that start small, grow while they match and
+shrink where rows differ (:mod:`ferry.engines.pacing`).
 
 A segment whose checksums differ is split into ``factor`` sub-ranges by
 key (integer keys by value; text, UUID and composite keys at boundary keys
