@@ -180,3 +180,20 @@ def test_rows_read_in_another_order_are_confirmed_with_md5_ordered(pg_url, mysql
     finally:
         src.close()
         tgt.close()
+
+
+def test_pg_raw_stays_when_more_pieces_differ_than_ranges_were_planned(pg_url, pg_url2, monkeypatch):
+    """Two planned halves walked in many pieces (a query's overhead set to 50
+    rows), six of them holding a modified row: some pieces matched, so the
+    ``pg-raw`` sums are trusted and no piece is checked again as ``pg-hash``."""
+    from ferry.engines import pacing
+
+    monkeypatch.setattr(pacing, "OVERHEAD_ROWS", 50)
+    for url in (pg_url, pg_url2):
+        make_table(url, 5000)
+        g.execute(url, "ANALYZE t")                     # the row estimate sizes the first pieces
+    modified = [10, 1000, 2000, 3000, 4000, 4990]
+    g.execute(pg_url2, f"UPDATE t SET note = 'x' WHERE id IN ({', '.join(map(str, modified))})")
+    r = _verify(pg_url, pg_url2, "t", threshold=10, segment_rows=2500)
+    assert r.modified == [(k,) for k in modified] and r.segments > 2 * len(modified)
+    assert r.checksum_mode == "pg-raw", r.checksum_mode
