@@ -1,20 +1,22 @@
-"""Segment checksum variants (``md5-sum``, ``md5-ordered``, ``md5-segment``,
+"""Segment checksum variants (``md5-sum``, ``md5-ordered``, ``sha256-segment``,
 ``pg-hash``, ``pg-raw``): which one a pair of engines uses, equal sums for
 equal rows and different sums after one change, and the fall-backs: a
 ``GROUP_CONCAT`` that MariaDB cut at ``max_allowed_packet`` is computed again,
-``md5-segment`` as ``md5-ordered`` and ``md5-ordered`` as ``md5-sum`` (so a
-change past the cut is still found); ``md5-segment`` chunks that the two engines
+``sha256-segment`` as ``md5-ordered`` and ``md5-ordered`` as ``md5-sum`` (so a
+change past the cut is still found); ``sha256-segment`` chunks that the two engines
 read in different orders are confirmed with ``md5-ordered``; ``pg-raw`` sums
 over different column types are computed again as ``pg-hash``.
 """
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 
 from ferry import api
 from ferry.connectors import open_connector
-from ferry.connectors.base import KeyRange
+from ferry.connectors.base import NULL_TEXT, KeyRange
 from ferry.engines.bisect import checksum_mode
 from ferry.engines.validate import BisectOptions, verify_table
 from ferry.transform.mapping import resolve
@@ -40,7 +42,7 @@ def _verify(source: str, target: str, name: str, **options):
 
 
 @pytest.mark.parametrize("pair, name, mode", [
-    (("pg_url", "pg_url2"), "t", "pg-raw"), (("pg_url", "mysql_url"), "t", "md5-segment"),
+    (("pg_url", "pg_url2"), "t", "pg-raw"), (("pg_url", "mysql_url"), "t", "sha256-segment"),
     (("mysql_url", "pg_url"), "k", "md5-sum"), (("sqlite_url", "pg_url"), "t", "md5-sum")])
 def test_mode_per_pair_equal_sums_then_different(pair, name, mode, request):
     source, target = (request.getfixturevalue(p) for p in pair)
@@ -50,7 +52,7 @@ def test_mode_per_pair_equal_sums_then_different(pair, name, mode, request):
     src, tgt, table = _open(source, target, name)
     try:
         assert checksum_mode(src.dialect, tgt.dialect, table) == mode
-        modes = [mode] + (["md5-ordered"] if mode == "md5-segment" else [])     # its fall-back too
+        modes = [mode] + (["md5-ordered"] if mode == "sha256-segment" else [])     # its fall-back too
         same = {m: [c.checksum(s, KeyRange(), m) for c, s in ((src, table.read), (tgt, table.hash_target))]
                 for m in modes}
         for m in modes:
@@ -60,6 +62,25 @@ def test_mode_per_pair_equal_sums_then_different(pair, name, mode, request):
         for m in modes:
             changed = tgt.checksum(table.hash_target, KeyRange(), m)
             assert not same[m][0].matches(changed) and changed.count == same[m][0].count, m
+    finally:
+        src.close()
+        tgt.close()
+
+
+def test_segment_checksum_is_the_sha256_of_the_row_texts_joined_by_0xff(pg_url, mysql_url):
+    """Both engines' ``sha256-segment`` total is the first 60 bits of the
+    SHA-256 of the canonical row texts in key order, joined by the byte 0xFF."""
+    rows = [(3, "é"), (1, "a"), (2, None)]
+    for url in (pg_url, mysql_url):
+        g.execute(url, "CREATE TABLE s (id int PRIMARY KEY, note varchar(10))",
+                  *[f"INSERT INTO s VALUES ({k}, {'NULL' if v is None else repr(v)})" for k, v in rows])
+    texts = [f"{k}|{NULL_TEXT if v is None else v}".encode() for k, v in sorted(rows)]
+    expected = int(hashlib.sha256(b"\xff".join(texts)).hexdigest()[:15], 16)
+    src, tgt, table = _open(pg_url, mysql_url, "s")
+    try:
+        for conn, select in ((src, table.read), (tgt, table.hash_target)):
+            got = conn.checksum(select, KeyRange(), "sha256-segment")
+            assert (got.count, got.total) == (3, expected), conn.dialect.name
     finally:
         src.close()
         tgt.close()
@@ -139,7 +160,7 @@ def test_pg_raw_hashes_unhashable_and_extension_types_as_text(pg_url, pg_url2, t
 
 
 def test_segment_text_cut_goes_on_with_md5_ordered(pg_url, mysql_url):
-    """1,000 rows of 20 kB, keys 100 apart: the upper half's one ``md5-segment``
+    """1,000 rows of 20 kB, keys 100 apart: the upper half's one ``sha256-segment``
     text (19.5 MB) passes ``max_allowed_packet`` (16 MiB by default) and is
     cut, its 1,024-key groups (10 rows) are not: the half is computed again as
     ``md5-ordered``, not as ``md5-sum``, and a change in it is still found."""
@@ -152,7 +173,7 @@ def test_segment_text_cut_goes_on_with_md5_ordered(pg_url, mysql_url):
     same = _verify(pg_url, mysql_url, "w")
     assert same.ok and same.leaves == 0
     assert same.checksum_queries == (3 if cut else 2), "the cut half once more"
-    assert same.checksum_mode == ("md5-ordered" if cut else "md5-segment"), "as md5-ordered, not md5-sum"
+    assert same.checksum_mode == ("md5-ordered" if cut else "sha256-segment"), "as md5-ordered, not md5-sum"
     g.execute(mysql_url, "UPDATE w SET body = CONCAT(body, '!') WHERE id = 99900")
     r = _verify(pg_url, mysql_url, "w", threshold=100)
     assert (r.modified, r.missing_count, r.extra_count) == ([(99900,)], 0, 0)
@@ -160,7 +181,7 @@ def test_segment_text_cut_goes_on_with_md5_ordered(pg_url, mysql_url):
 
 def test_rows_read_in_another_order_are_confirmed_with_md5_ordered(pg_url, mysql_url):
     """A MyISAM table scan returns rows in insertion order, here the reverse of
-    the key order, so ``md5-segment`` differs although the rows are equal: the
+    the key order, so ``sha256-segment`` differs although the rows are equal: the
     differing chunk is checked again with ``md5-ordered``, which sorts, and
     matches, so the table is clean without a single row downloaded. A real
     change is then found with ``md5-ordered``."""

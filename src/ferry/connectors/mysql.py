@@ -37,7 +37,7 @@ import MySQLdb
 import MySQLdb.cursors
 
 from ferry.catalog.model import Catalog, Table
-from ferry.connectors.base import ORDERED_MD5, SEGMENT_MD5, Connector, KeyRange, Select
+from ferry.connectors.base import ORDERED_MD5, SEGMENT_SHA256, Connector, KeyRange, Select
 from ferry.connectors.mysql_copytext import copy_line_sql
 from ferry.connectors.mysql_dialect import MySQLDialect
 from ferry.connectors.mysql_errors import classify, connect_error
@@ -297,12 +297,12 @@ class MySQLConnector(Connector):
             pass     # a deadlock already rolled the whole transaction back
 
     def checksum_query(self, sql: str, params: Sequence, mode: str) -> tuple[tuple, bool]:
-        """The checksum row; an ``md5-ordered`` or ``md5-segment`` one is inexact when the statement
+        """The checksum row; an ``md5-ordered`` or ``sha256-segment`` one is inexact when the statement
         left warning 1260 (a ``GROUP_CONCAT`` cut) or more warnings than
         ``SHOW WARNINGS`` lists (``max_error_count``). The count comes with
         the result (``mysql_warning_count``), so ``SHOW WARNINGS`` runs only
         when there are some."""
-        if mode not in (ORDERED_MD5, SEGMENT_MD5):
+        if mode not in (ORDERED_MD5, SEGMENT_SHA256):
             return super().checksum_query(sql, params, mode)
 
         def run():

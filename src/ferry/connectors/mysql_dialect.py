@@ -13,7 +13,7 @@ from typing import Any
 
 from ferry.catalog.model import TEXT_KINDS, Column, DataType, Kind, Table
 from ferry.connectors import mysql_normalize as norm
-from ferry.connectors.base import (HASH_HEX_DIGITS, NULL_TEXT, ORDERED_MD5, ROW_SEPARATOR, SEGMENT_MD5, SUM_MD5,
+from ferry.connectors.base import (HASH_HEX_DIGITS, NULL_TEXT, ORDERED_MD5, ROW_SEPARATOR, SEGMENT_SHA256, SUM_MD5,
                                   Dialect, Select)
 from ferry.errors import NotSupported
 from ferry.connectors.mysql_introspect import GEOMETRY
@@ -195,12 +195,12 @@ class MySQLDialect(Dialect):
 
     @property
     def checksum_modes(self) -> tuple[str, ...]:
-        """``md5-sum``; on MariaDB also ``md5-ordered`` and ``md5-segment`` (``SET STATEMENT``)."""
-        return (SUM_MD5, ORDERED_MD5, SEGMENT_MD5) if self.mariadb else (SUM_MD5,)
+        """``md5-sum``; on MariaDB also ``md5-ordered`` and ``sha256-segment`` (``SET STATEMENT``)."""
+        return (SUM_MD5, ORDERED_MD5, SEGMENT_SHA256) if self.mariadb else (SUM_MD5,)
 
     def checksum_sql(self, select: Select, where: str, mode: str = SUM_MD5) -> str:
         """``SELECT COUNT(*), exact sum of row hashes FROM table WHERE where``
-        (the sum is a DECIMAL: no overflow), or the ``md5-ordered`` / ``md5-segment`` variant
+        (the sum is a DECIMAL: no overflow), or the ``md5-ordered`` / ``sha256-segment`` variant
         (:func:`ferry.connectors.mysql_normalize.ordered_checksum`).
 
         Raises:
@@ -212,7 +212,7 @@ class MySQLDialect(Dialect):
             return f"SELECT COUNT(*), COALESCE(SUM({self.row_hash_sql(select)}), 0) FROM {table} WHERE {where}"
         if mode in self.checksum_modes and len(select.key) == 1:
             return norm.ordered_checksum(table, self.quote(select.key[0]), self.row_text_sql(select), where,
-                                         whole=mode == SEGMENT_MD5)
+                                         whole=mode == SEGMENT_SHA256)
         raise NotSupported(f"checksum mode {mode} on {select.table.qualified}")
 
     # -- DDL -----------------------------------------------------------------

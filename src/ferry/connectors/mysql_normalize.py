@@ -211,10 +211,10 @@ def bit_width(native: str) -> int | None:
 
 def ordered_checksum(table: str, key: str, text: str, where: str, whole: bool = False) -> str:
     """``SELECT count, hash`` of the ``md5-ordered`` segment checksum
-    (:mod:`ferry.connectors.base`) on MariaDB, or of ``md5-segment`` when
+    (:mod:`ferry.connectors.base`) on MariaDB, or of ``sha256-segment`` when
     ``whole``: ``md5-ordered`` sums the MD5s of the groups of integer ``key
     DIV 1024``, each row written ``LENGTH(text) ':' text`` (UTF-8 bytes) in
-    key order; ``md5-segment`` takes one MD5 of all rows' texts joined by the
+    key order; ``sha256-segment`` takes one SHA-256 of all rows' texts joined by the
     byte 0xFF, in the order of the range scan on the key (no sort: MariaDB
     ignores an ORDER BY in a derived table without LIMIT,
     https://mariadb.com/kb/en/why-is-order-by-in-a-from-subquery-ignored/).
@@ -228,7 +228,8 @@ def ordered_checksum(table: str, key: str, text: str, where: str, whole: bool = 
     reads the warnings and treats a cut checksum as inexact."""
     joined = "GROUP_CONCAT(r SEPARATOR X'FF')" if whole else \
         "GROUP_CONCAT(CONCAT(LENGTH(r), ':', r) ORDER BY k SEPARATOR '')"
-    hash60 = f"CAST(CONV(SUBSTRING(MD5({joined}), 1, {HASH_HEX_DIGITS}), 16, 10) AS UNSIGNED)"
+    digest = f"SHA2({joined}, 256)" if whole else f"MD5({joined})"
+    hash60 = f"CAST(CONV(SUBSTRING({digest}, 1, {HASH_HEX_DIGITS}), 16, 10) AS UNSIGNED)"
     rows = f"SELECT {key} AS k, {text} AS r FROM {table} WHERE {where}"
     if whole:
         select = f"SELECT COUNT(*), COALESCE({hash60}, 0) FROM ({rows}) s"

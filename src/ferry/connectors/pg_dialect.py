@@ -9,7 +9,7 @@ from psycopg import sql as pgsql
 
 from ferry.catalog.model import DataType
 from ferry.connectors import pg_normalize
-from ferry.connectors.base import ORDERED_MD5, PG_HASH, PG_RAW, SEGMENT_MD5, SUM_MD5, Dialect, KeyRange, Select
+from ferry.connectors.base import ORDERED_MD5, PG_HASH, PG_RAW, SEGMENT_SHA256, SUM_MD5, Dialect, KeyRange, Select
 from ferry.connectors.pg_types import sa_type, type_sql
 from ferry.errors import NotSupported
 
@@ -43,7 +43,7 @@ class PostgresDialect(Dialect):
     @property
     def checksum_modes(self) -> tuple[str, ...]:
         """Every variant; ``pg-raw`` needs ``hash_record_extended`` (PostgreSQL 14+)."""
-        return (SUM_MD5, ORDERED_MD5, SEGMENT_MD5, PG_HASH) + ((PG_RAW,) if self.version >= 140000 else ())
+        return (SUM_MD5, ORDERED_MD5, SEGMENT_SHA256, PG_HASH) + ((PG_RAW,) if self.version >= 140000 else ())
 
     def quote(self, identifier: str) -> str:
         """``"identifier"`` with embedded double quotes doubled."""
@@ -79,7 +79,7 @@ class PostgresDialect(Dialect):
         or the ``mode`` variant (:mod:`ferry.connectors.base`).
 
         Raises:
-            NotSupported: an unknown ``mode``, or ``md5-ordered`` / ``md5-segment``
+            NotSupported: an unknown ``mode``, or ``md5-ordered`` / ``sha256-segment``
                 without a single key column.
         """
         table = self.qualify(select.table)
@@ -91,10 +91,10 @@ class PostgresDialect(Dialect):
         parts = [self.normalize(e, t) for e, t in select.exprs]
         if mode == PG_HASH:
             return pg_normalize.native_checksum(table, parts, where)
-        if mode in (ORDERED_MD5, SEGMENT_MD5) and len(select.key) == 1:
+        if mode in (ORDERED_MD5, SEGMENT_SHA256) and len(select.key) == 1:
             text = pg_normalize.row_text(parts)
             return pg_normalize.ordered_checksum(table, self.quote(select.key[0]), text, where, self.utf8,
-                                                 whole=mode == SEGMENT_MD5)
+                                                 whole=mode == SEGMENT_SHA256)
         raise NotSupported(f"checksum mode {mode} on {select.table.qualified}")
 
     def sa_type(self, dtype: DataType):

@@ -227,14 +227,14 @@ def row_text(parts: list[str]) -> str:
 def ordered_checksum(table: str, key: str, text: str, where: str, utf8: bool = True,
                      whole: bool = False) -> str:
     """``SELECT count, hash`` of the ``md5-ordered`` segment checksum
-    (:mod:`ferry.connectors.base`), or of ``md5-segment`` when ``whole``, over
+    (:mod:`ferry.connectors.base`), or of ``sha256-segment`` when ``whole``, over
     the rows of ``table`` matching ``where`` in key order: ``md5-ordered`` sums
     the MD5s of the groups of integer ``key`` / 1024, each row written
-    ``octet_length(text) || ':' || text``; ``md5-segment`` takes one MD5 of all
+    ``octet_length(text) || ':' || text``; ``sha256-segment`` takes one SHA-256 of all
     rows' texts joined by the byte 0xFF.
 
     The ordered subquery lets the btree index feed the rows presorted.
-    ``md5-segment`` aggregates it as it comes (no sort of its own);
+    ``sha256-segment`` aggregates it as it comes (no sort of its own);
     ``md5-ordered`` must sort inside the aggregate as well, because a GROUP BY
     done by sorting on ``k / 1024`` does not keep the order within a group."""
     if whole:   # textsend: the text's bytes in the server encoding, which is UTF-8
@@ -245,7 +245,8 @@ def ordered_checksum(table: str, key: str, text: str, where: str, utf8: bool = T
         agg = "string_agg(convert_to(octet_length(r) || ':', 'UTF8') || r, ''::bytea ORDER BY k)"
     if not utf8:    # r is the row text's UTF-8 bytes, converted once
         text = f"convert_to({text}, 'UTF8')"
-    hash60 = f"('x' || substr(md5({agg}), 1, 15))::bit(60)::bigint"
+    digest = f"encode(sha256({agg}), 'hex')" if whole else f"md5({agg})"
+    hash60 = f"('x' || substr({digest}, 1, 15))::bit(60)::bigint"
     rows = f"SELECT {key} AS k, {text} AS r FROM {table} WHERE {where} ORDER BY {key}"
     if whole:
         return f"SELECT COUNT(*), COALESCE({hash60}, 0) FROM ({rows}) s"

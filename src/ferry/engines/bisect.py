@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ferry.catalog.model import INTEGER_KINDS, DataType, Kind
-from ferry.connectors.base import (ORDERED_MD5, PG_HASH, PG_RAW, SEGMENT_MD5, SUM_MD5, Connector, Dialect, KeyRange,
+from ferry.connectors.base import (ORDERED_MD5, PG_HASH, PG_RAW, SEGMENT_SHA256, SUM_MD5, Connector, Dialect, KeyRange,
                                   Select)
 from ferry.engines.chunks import is_integer_key, ranges_between, value_bounds
 from ferry.transform.mapping import ResolvedTable
@@ -35,14 +35,14 @@ class Diff:
 def checksum_mode(source: Dialect, target: Dialect, table: ResolvedTable) -> str:
     """The segment checksum variant (:data:`ferry.connectors.base.CHECKSUM_MODES`)
     for ``table``: ``pg-raw`` (or ``pg-hash``) when both engines offer it, else
-    ``md5-segment`` (or ``md5-ordered``) for a single integer key on both sides
+    ``sha256-segment`` (or ``md5-ordered``) for a single integer key on both sides
     when both offer it, else ``md5-sum``."""
     shared = set(source.checksum_modes) & set(target.checksum_modes)
     for mode in (PG_RAW, PG_HASH):
         if mode in shared:
             return mode
     integer = is_integer_key(table) and table.target.column(table.hash_target.key[0]).type.kind in INTEGER_KINDS
-    return next((m for m in (SEGMENT_MD5, ORDERED_MD5) if integer and m in shared), SUM_MD5)
+    return next((m for m in (SEGMENT_SHA256, ORDERED_MD5) if integer and m in shared), SUM_MD5)
 
 
 def json_as_text(select: Select) -> Select:
@@ -81,7 +81,7 @@ class Bisector:
 
     def checksums(self, krange: KeyRange, mode: str) -> tuple:
         """Both sides' checksums of ``krange``. One that is inexact (a cut
-        ``GROUP_CONCAT``) is computed again: an ``md5-segment`` as
+        ``GROUP_CONCAT``) is computed again: an ``sha256-segment`` as
         ``md5-ordered``, which this table then keeps (its segments' texts are
         too long), an ``md5-ordered`` as ``md5-sum``."""
         while True:
@@ -89,7 +89,7 @@ class Bisector:
             self.result.checksum_queries += 1
             if (src.exact and tgt.exact) or mode == SUM_MD5:
                 return src, tgt
-            if mode == SEGMENT_MD5:
+            if mode == SEGMENT_SHA256:
                 self.mode = mode = ORDERED_MD5
             else:
                 mode = SUM_MD5
@@ -216,10 +216,10 @@ class Lanes:
 
     def share_mode(self) -> None:
         """Every bisector goes on with the main one's mode and hashed selects;
-        a lane's ``md5-segment`` text that was cut moves the main one to
+        a lane's ``sha256-segment`` text that was cut moves the main one to
         ``md5-ordered`` first (the next segments' texts would be cut too)."""
-        if self.main.mode == SEGMENT_MD5:
-            self.main.mode = next((b.mode for b in self.all if b.mode != SEGMENT_MD5), SEGMENT_MD5)
+        if self.main.mode == SEGMENT_SHA256:
+            self.main.mode = next((b.mode for b in self.all if b.mode != SEGMENT_SHA256), SEGMENT_SHA256)
         for b in self.all[1:]:
             b.mode, b.hashed = self.main.mode, self.main.hashed
 
@@ -261,7 +261,7 @@ class Lanes:
         return [(k, src, tgt) for k, src, tgt in again if not src.matches(tgt)]
 
     def _confirm_order(self, differing: list) -> list:
-        """``md5-segment`` hashes rows in the order each engine reads them.
+        """``sha256-segment`` hashes rows in the order each engine reads them.
         When no segment matched, the first differing segment with equal counts is
         checked again with ``md5-ordered`` (which sorts); when that matches,
         the engines read in different orders (a MyISAM table scan returns rows
@@ -271,7 +271,7 @@ class Lanes:
         read out of order all the same, its search would find no row and cost
         time, never a wrong result."""
         main = self.main
-        if main.mode != SEGMENT_MD5:
+        if main.mode != SEGMENT_SHA256:
             return differing
         first = next((k for k, src, tgt in differing if src.count == tgt.count), None)
         if first is None:

@@ -7,9 +7,9 @@ the copy's chunks when the journal has them, else sampled) on both sides: the so
 transformed* (the plan's read expressions, hashed by target type) and the
 target, with the fastest segment checksum both engines share
 (:func:`ferry.engines.bisect.checksum_mode`; a variant the engine could not
-finish exactly is computed again, ``md5-segment`` as ``md5-ordered`` and
+finish exactly is computed again, ``sha256-segment`` as ``md5-ordered`` and
 ``md5-ordered`` as ``md5-sum``; ``pg-raw`` sums that match in no segment are
-computed again as ``pg-hash``; when no ``md5-segment`` segment matches, one is
+computed again as ``pg-hash``; when no ``sha256-segment`` segment matches, one is
 confirmed with ``md5-ordered``, which does not depend on the order the engines
 read rows in). The row counts are the sums of the segments'
 counts (the segments cover the table) unless casting checks filter the source
