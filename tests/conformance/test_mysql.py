@@ -366,18 +366,19 @@ def test_zero_dates_read_as_none_and_are_counted(target, mysql_url):
     _script(mysql_url, "SET SESSION sql_mode = '';\n"
             "CREATE TABLE z (id INT PRIMARY KEY, d DATE, t DATETIME, s TIMESTAMP NULL);\n"
             "INSERT INTO z VALUES (1, '0000-00-00', '0000-00-00 00:00:00', '0000-00-00 00:00:00'),"
-            " (2, '2024-00-00', '2024-05-00 10:00:00', NULL), (3, '2024-05-01', '2024-05-01 10:00:00', NULL);")
+            " (2, '2024-00-00', '2024-05-00 10:00:00', NULL), (3, '2024-05-01', '2024-05-01 10:00:00', NULL),"
+            " (4, '0000-05-01', '0000-05-01 10:00:00', NULL);")
     types = [("id", DataType(Kind.INTEGER)), ("d", DataType(Kind.DATE)),
              ("t", DataType(Kind.TIMESTAMP)), ("s", DataType(Kind.TIMESTAMPTZ))]
     select = _select(target, Table("z", []), types)
     rows = _read_all(target, select)
     assert [r[1:] for r in rows[:2]] == [(None, None, None), (None, None, None)]
-    assert rows[2][1] == dt.date(2024, 5, 1)
+    assert rows[2][1] == dt.date(2024, 5, 1) and rows[3][1:] == (None, None, None)     # year 0
     pred = target.dialect.zero_date_predicate
     assert target.query(f"SELECT SUM({pred('d')}), SUM({pred('t')}), SUM({pred('s')}) FROM z") == \
-        [(Decimal(2), Decimal(2), Decimal(1))]
+        [(Decimal(3), Decimal(3), Decimal(1))]
     expected = sum(canonical.row_hash(r, [t for _, t in types]) for r in rows)
-    assert target.checksum(select) == Checksum(3, expected)
+    assert target.checksum(select) == Checksum(4, expected)
 
 
 def test_double_and_float_rendering_on_many_values(target):
