@@ -63,24 +63,30 @@ def _target_row_text(plan) -> str:
 
 def test_native_decimal_and_datetime_verify_clean_both_ways(mysql_url, pg_url, tmp_path):
     """Zero, trailing zeros, negative fractions, NULL and a zero date (NULL on
-    both sides after the copy) hash alike; a change in each column is named."""
-    g.execute(mysql_url, "CREATE TABLE d (id int PRIMARY KEY, a decimal(12,2), s datetime(6))",
-              "INSERT INTO d VALUES (1, 0.00, '2024-02-29 23:59:59.123456'), (2, 100.00, '1970-01-01 00:00:00'), "
-              "(3, -0.50, '2000-06-15 12:30:00.5'), (4, 5.10, '0000-00-00 00:00:00'), (5, NULL, NULL)",
-              "INSERT INTO d SELECT seq + 5, seq / 8, '2020-01-01' + INTERVAL seq SECOND FROM seq_1_to_2000")
+    both sides after the copy) hash alike; a change in each column is named.
+    A DATETIME(6) is hashed with its fraction trimmed, a DATETIME bare."""
+    g.execute(mysql_url, "CREATE TABLE d (id int PRIMARY KEY, a decimal(12,2), s datetime(6), p datetime)",
+              "INSERT INTO d VALUES (1, 0.00, '2024-02-29 23:59:59.123456', '2024-02-29 23:59:50'), "
+              "(2, 100.00, '1970-01-01 00:00:00', '1970-01-01 00:00:00'), "
+              "(3, -0.50, '2000-06-15 12:30:00.5', NULL), (4, 5.10, '0000-00-00 00:00:00', '0000-00-00 00:00:00'), "
+              "(5, NULL, NULL, NULL)",
+              "INSERT INTO d SELECT seq + 5, seq / 8, '2020-01-01' + INTERVAL seq SECOND, "
+              "'2020-01-01' + INTERVAL seq MINUTE FROM seq_1_to_2000")
     plan = api.plan_from_urls(mysql_url, pg_url).model_copy(update={"state": str(tmp_path / "state.db")})
     api.run(plan)
     text = _target_row_text(api.plan_from_urls(pg_url, mysql_url))
-    assert "IF(`a` = 0, '0', TRIM(" in text and "NULL, `s`)" in text and "CAST(`s`" not in text, text
+    assert "IF(`a` = 0, '0', TRIM(" in text and "TRIM(TRAILING '0' FROM `s`)" in text, text
+    assert "NULL, `p`)" in text and "CAST(`s`" not in text and "CAST(`p`" not in text, text
     for source, target in ((mysql_url, pg_url), (pg_url, mysql_url)):
         back = api.plan_from_urls(source, target)
         clean = api.verify(back)[0]
         assert clean.ok and clean.differing == 0 and clean.target_rows == 2005, clean
-    g.execute(mysql_url, "UPDATE d SET a = 100.01 WHERE id = 2", "UPDATE d SET s = '2000-06-15 12:30:00.6' WHERE id = 3")
+    g.execute(mysql_url, "UPDATE d SET a = 100.01 WHERE id = 2", "UPDATE d SET s = '2000-06-15 12:30:00.6' WHERE id = 3",
+              "UPDATE d SET p = '2020-01-01 01:40:00' WHERE id = 6")
     found = api.verify(api.plan_from_urls(pg_url, mysql_url))[0]
-    assert sorted(found.modified) == [(2,), (3,)], found
+    assert sorted(found.modified) == [(2,), (3,), (6,)], found
     columns = {d["key"][0]: [c["column"] for c in d["columns"]] for d in found.modified_details}
-    assert columns == {2: ["a"], 3: ["s"]}
+    assert columns == {2: ["a"], 3: ["s"], 6: ["p"]}
 
 
 def test_utf8mb4_text_hashes_bare_and_other_charsets_converted(pg_url, mysql_url):

@@ -127,7 +127,8 @@ def _timestamp_text(value, aware: bool) -> str:
         value = dt.datetime(value.year, value.month, value.day)
     if aware and value.tzinfo is not None:
         value = value.astimezone(dt.timezone.utc)
-    return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    text = value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+    return text.rstrip("0").rstrip(".")     # the '.' stops the zeros: 05.000000 -> 05
 
 
 def _date_text(value) -> str:

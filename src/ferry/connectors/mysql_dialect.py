@@ -93,7 +93,8 @@ class MySQLDialect(Dialect):
         if kind == Kind.DATE:
             return f"IF({self.zero_date_predicate(expr)}, NULL, CAST(CAST({expr} AS DATE) AS CHAR))"
         if kind in (Kind.TIMESTAMP, Kind.TIMESTAMPTZ):
-            return f"IF({self.zero_date_predicate(expr)}, NULL, CAST(CAST({expr} AS DATETIME(6)) AS CHAR))"
+            text = norm.timestamp_text(f"CAST(CAST({expr} AS DATETIME(6)) AS CHAR)")
+            return f"IF({self.zero_date_predicate(expr)}, NULL, {text})"
         if kind == Kind.TIME:
             return f"CAST(CAST({expr} AS TIME(6)) AS CHAR)"
         return None
@@ -157,8 +158,9 @@ class MySQLDialect(Dialect):
         already is what the canonical text needs (per 1 M rows): a plain
         integer goes bare (``CONCAT_WS`` prints its digits; ``CAST(x + 0 AS
         CHAR)``, 0.2 s, matters only for YEAR and ZEROFILL), a DECIMAL of the
-        target's precision and scale is not cast again (0.4 s), a DATETIME(6)
-        prints its six fractional digits itself (0.2 s), a text column already
+        target's precision and scale is not cast again (0.4 s), a DATETIME
+        prints itself (0.2 s; one with a fraction has its trailing zeros
+        trimmed, one without goes bare), a text column already
         in utf8mb4 is not converted. ``CONCAT_WS`` (every caller's context)
         turns a DATETIME and a DECIMAL into text itself: the same bytes as
         ``CAST(x AS CHAR)``, and cheaper (MariaDB 10.11, the mixed table's
@@ -174,8 +176,9 @@ class MySQLDialect(Dialect):
             return expr
         if kind == Kind.DECIMAL and dtype.scale and native == f"decimal({dtype.precision},{dtype.scale})":
             return norm.scaled_decimal_text(expr)
-        if kind in (Kind.TIMESTAMP, Kind.TIMESTAMPTZ) and native == "datetime(6)":
-            return f"IF({self.zero_date_predicate(expr)}, NULL, {expr})"
+        if kind in (Kind.TIMESTAMP, Kind.TIMESTAMPTZ) and native.startswith("datetime"):
+            text = expr if native == "datetime" else norm.timestamp_text(expr)
+            return f"IF({self.zero_date_predicate(expr)}, NULL, {text})"
         return self.normalize(self.source_expr(table, expr), dtype)
 
     def row_text_sql(self, select: Select) -> str:

@@ -47,6 +47,12 @@ def scaled_decimal_text(expr: str) -> str:
     return f"IF({expr} = 0, '0', {_trim_fraction(expr)})"
 
 
+def timestamp_text(text: str) -> str:
+    """``text`` (a DATETIME with a fraction: ``DATETIME(1..6)`` or its
+    ``CAST AS CHAR``) without trailing fractional zeros and ``.``."""
+    return _trim_fraction(text)
+
+
 def decimal_text(expr: str) -> str:
     """Plain decimal text with trailing fractional zeros and ``.`` removed,
     ``-0`` as ``0``. ``expr`` must be an exact number (DECIMAL or integer)."""

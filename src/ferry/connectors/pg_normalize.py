@@ -34,7 +34,6 @@ from ferry.connectors.canonical import JSON_MAX_EXPONENT
 # exponents have at least two digits: e+20 -> e20, e-07 -> e-7, e+06 -> e6
 _EXP_FIX = "replace(replace(replace({t}, 'e+0', 'e'), 'e+', 'e'), 'e-0', 'e-')"
 _FLOAT4_PLAIN = r"'e\+(0[6-9]|1[0-4])$'"
-_TS = "'YYYY-MM-DD HH24:MI:SS.US'"
 
 
 def normalize(expr: str, dtype: DataType, depth: int = 0) -> str:
@@ -124,8 +123,9 @@ _SCALAR = {
     Kind.BYTES: lambda e: f"encode({e}::bytea, 'hex')",
     Kind.DATE: lambda e: f"{e}::date::text",
     Kind.TIME: lambda e: f"to_char({e}::time::interval, 'HH24:MI:SS.US')",
-    Kind.TIMESTAMP: lambda e: f"to_char({e}::timestamp, {_TS})",
-    Kind.TIMESTAMPTZ: lambda e: f"to_char({e}::timestamptz AT TIME ZONE 'UTC', {_TS})",
+    # the text output (DateStyle ISO) trims the fraction as canonical text does
+    Kind.TIMESTAMP: lambda e: f"{e}::timestamp::text",
+    Kind.TIMESTAMPTZ: lambda e: f"({e}::timestamptz AT TIME ZONE 'UTC')::text",
     Kind.UUID: lambda e: f"lower({e}::text)",
     Kind.SET: lambda e: f"array_to_string({e}::text[], ',')",
 }
