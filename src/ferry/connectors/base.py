@@ -34,10 +34,8 @@ bytes           lowercase hex
 date            ``YYYY-MM-DD``
 time            ``HH:MM:SS.ffffff`` (always 6 fractional digits)
 timestamp       ``YYYY-MM-DD HH:MM:SS.ffffff``, trailing fractional zeros and
-                a trailing ``.`` removed (``10:00:00.5``, ``10:00:00``), as
-                PostgreSQL prints it (ISO DateStyle): PostgreSQL's ``to_char``
-                cost 0.25 us a value more than its text output, trimming costs
-                MariaDB 0.12 us, and a DATETIME without fraction goes bare
+                a trailing ``.`` removed (``10:00:00.5``, ``10:00:00``): what
+                PostgreSQL prints (ISO DateStyle)
 timestamptz     the instant in UTC, written as a timestamp
 json            the engine's canonical JSON rendering (see dialect)
 uuid            lowercase ``8-4-4-4-12`` hex

@@ -93,7 +93,7 @@ class MySQLDialect(Dialect):
         if kind == Kind.DATE:
             return f"IF({self.zero_date_predicate(expr)}, NULL, CAST(CAST({expr} AS DATE) AS CHAR))"
         if kind in (Kind.TIMESTAMP, Kind.TIMESTAMPTZ):
-            text = norm.timestamp_text(f"CAST(CAST({expr} AS DATETIME(6)) AS CHAR)")
+            text = norm.trim_fraction(f"CAST(CAST({expr} AS DATETIME(6)) AS CHAR)")
             return f"IF({self.zero_date_predicate(expr)}, NULL, {text})"
         if kind == Kind.TIME:
             return f"CAST(CAST({expr} AS TIME(6)) AS CHAR)"
@@ -177,7 +177,7 @@ class MySQLDialect(Dialect):
         if kind == Kind.DECIMAL and dtype.scale and native == f"decimal({dtype.precision},{dtype.scale})":
             return norm.scaled_decimal_text(expr)
         if kind in (Kind.TIMESTAMP, Kind.TIMESTAMPTZ) and native.startswith("datetime"):
-            text = expr if native == "datetime" else norm.timestamp_text(expr)
+            text = expr if native == "datetime" else norm.trim_fraction(expr)
             return f"IF({self.zero_date_predicate(expr)}, NULL, {text})"
         return self.normalize(self.source_expr(table, expr), dtype)
 

@@ -44,24 +44,19 @@ def scaled_decimal_text(expr: str) -> str:
     """:func:`decimal_text` of a DECIMAL column with a scale above 0 (its text
     always holds a ``.``), inside ``CONCAT_WS``: ``TRIM`` renders the DECIMAL
     itself, the bytes ``CAST(x AS CHAR)`` gives."""
-    return f"IF({expr} = 0, '0', {_trim_fraction(expr)})"
-
-
-def timestamp_text(text: str) -> str:
-    """``text`` (a DATETIME with a fraction: ``DATETIME(1..6)`` or its
-    ``CAST AS CHAR``) without trailing fractional zeros and ``.``."""
-    return _trim_fraction(text)
+    return f"IF({expr} = 0, '0', {trim_fraction(expr)})"
 
 
 def decimal_text(expr: str) -> str:
     """Plain decimal text with trailing fractional zeros and ``.`` removed,
     ``-0`` as ``0``. ``expr`` must be an exact number (DECIMAL or integer)."""
     t = f"CAST({expr} AS CHAR)"
-    return f"IF({expr} = 0, '0', IF(LOCATE('.', {t}) > 0, {_trim_fraction(t)}, {t}))"
+    return f"IF({expr} = 0, '0', IF(LOCATE('.', {t}) > 0, {trim_fraction(t)}, {t}))"
 
 
-def _trim_fraction(text: str) -> str:
-    """``text`` (a decimal with a ``.``) without trailing fractional zeros and ``.``."""
+def trim_fraction(text: str) -> str:
+    """``text`` (a decimal, or a DATETIME(1..6), with a ``.``) without
+    trailing fractional zeros and ``.`` (the ``.`` stops the zeros)."""
     return f"TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM {text}))"
 
 
