@@ -42,8 +42,11 @@ class PostgresDialect(Dialect):
 
     @property
     def checksum_modes(self) -> tuple[str, ...]:
-        """Every variant; ``pg-raw`` needs ``hash_record_extended`` (PostgreSQL 14+)."""
-        return (SUM_MD5, ORDERED_MD5, SEGMENT_SHA256, PG_HASH) + ((PG_RAW,) if self.version >= 140000 else ())
+        """Every variant; ``sha256-segment`` needs ``sha256()`` (PostgreSQL 11+;
+        offered when the version is unknown, 0), ``pg-raw``
+        ``hash_record_extended`` (PostgreSQL 14+)."""
+        segment = (SEGMENT_SHA256,) if not 0 < self.version < 110000 else ()
+        return (SUM_MD5, ORDERED_MD5) + segment + (PG_HASH,) + ((PG_RAW,) if self.version >= 140000 else ())
 
     def quote(self, identifier: str) -> str:
         """``"identifier"`` with embedded double quotes doubled."""
