@@ -64,10 +64,11 @@ hashes above), so a variant can cost speed, never a missed difference:
   per row: MariaDB would render each row twice for ``LENGTH(r)`` and ``r``);
   its first 60 bits. SHA-256, not MD5: both servers hash through OpenSSL,
   whose SHA-256 uses the CPU's SHA extensions where it has them and MD5 has
-  none (measured on the mixed benchmark table, 1 M rows, 155 MB of row text:
-  PostgreSQL 15 spent 0.3-0.4 s of server CPU in ``md5()`` and 0.1 s in
-  ``sha256()``; MariaDB 10.11, 200 MB: 0.30 s in ``MD5()``, 0.18 s in
-  ``SHA2(..., 256)``). No grouping and no sort inside the aggregate: PostgreSQL
+  none (server CPU, best of 3: PostgreSQL 15 over the mixed benchmark table's
+  first 1 M rows, 155 MB of row text, 1.55-1.68 s with ``md5()`` against
+  1.35 s with ``sha256()`` in two rounds of three, the third 1.55 s against
+  1.94 s; MariaDB 10.11, 200 MB, ``MD5()`` 0.12-0.13 s more than
+  ``SHA2(..., 256)`` in both rounds). No grouping and no sort inside the aggregate: PostgreSQL
   aggregates an ordered subquery ("supplying the input values from a sorted
   subquery will usually work", https://www.postgresql.org/docs/current/sql-expressions.html#SYNTAX-AGGREGATES),
   MariaDB aggregates the rows in the order of its range scan on the key. Neither

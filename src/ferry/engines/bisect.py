@@ -81,7 +81,7 @@ class Bisector:
 
     def checksums(self, krange: KeyRange, mode: str) -> tuple:
         """Both sides' checksums of ``krange``. One that is inexact (a cut
-        ``GROUP_CONCAT``) is computed again: an ``sha256-segment`` as
+        ``GROUP_CONCAT``) is computed again: a ``sha256-segment`` as
         ``md5-ordered``, which this table then keeps (its segments' texts are
         too long), an ``md5-ordered`` as ``md5-sum``."""
         while True:
