@@ -82,6 +82,30 @@ EMPLOYEES_MYSQL_COUNTS = {
     "title": 14782, "salary": 94917,
 }
 EMPLOYEES_PG_COUNTS = {**EMPLOYEES_MYSQL_COUNTS, "audit": 0}
+# the shipped 1,000-employee SQLite file, with the upstream checksum run's leftover tables
+EMPLOYEES_SQLITE_COUNTS = {
+    "employee": 1000, "department": 9, "dept_emp": 1103, "dept_manager": 16,
+    "title": 1470, "salary": 9488, "expected_value": 6, "found_value": 0, "tchecksum": 0,
+}
+
+# pgloader's edge-case files (pgloader-testdata/SOURCE.md, "Observed row counts")
+PGLOADER_SQLITE_COUNTS = {
+    "sqlite.db": {"TableName": 0, "appointments": 0, "autoinc": 3, "blobs": 1, "character": 4, "currentdate": 1,
+                  "datetime_default": 3, "def": 2, "double": 1, "intege": 3, "ints": 3, "item": 2, "long": 2,
+                  "reals": 3, "references": 0, "stamps": 3, "t548": 0, "typenames": 0, "unsigned": 2, "user": 4},
+    "storage.sqlite": {"auth_cas": 0, "auth_event": 15, "auth_group": 5, "auth_membership": 6,
+                       "auth_permission": 0, "auth_user": 3, "config": 3, "config_category": 1, "files": 2},
+    "test_pk.db": {"division": 0, "division_kind": 0},
+}
+PGLOADER_MYSQL_COUNTS = {
+    "my.sql": {"base64": 1, "bits": 2, "CamelCase": 0, "countdata_template": 2, "domain_filter": 0, "empty": 0,
+               "encryption_key_canary": 1, "fcm_batches": 1, "funny_string": 1, "geom": 1, "onupdate": 0,
+               "pgloader_test_unsigned": 1, "propertydecimal": 0, "races": 0,
+               "utilisateurs__Yvelines2013-06-28": 0, "uw_defined_meaning": 0},
+    "hex.sql": {"encryption_key_canary": 1},
+    "history.sql": {"history": 0},
+    "f1db.circuits.my.sql": {"circuits": 73},
+}
 
 
 class DatasetLoadError(RuntimeError):
@@ -299,3 +323,17 @@ def load_employees_mysql(mysql_url: str) -> dict[str, int]:
     for name in ("employee.sql", "object.sql"):
         run_mysql(mysql_url, mysql_script_lines(dataset_file("employees", "mysql", name), db))
     return dict(EMPLOYEES_MYSQL_COUNTS)
+
+
+def load_pgloader_mysql(mysql_url: str, script: str) -> dict[str, int]:
+    """One of pgloader's MySQL edge-case scripts (:data:`PGLOADER_MYSQL_COUNTS`) into ``mysql_url``."""
+    db = parse_url(mysql_url).database
+    run_mysql(mysql_url, mysql_script_lines(dataset_file("pgloader-testdata", "mysql", script), db))
+    return dict(PGLOADER_MYSQL_COUNTS[script])
+
+
+def pgloader_sqlite(tmp_path: Path, name: str) -> str:
+    """URL of a writable copy of one of pgloader's SQLite edge-case files (:data:`PGLOADER_SQLITE_COUNTS`)."""
+    target = Path(tmp_path) / name
+    shutil.copyfile(dataset_file("pgloader-testdata", "sqlite", name), target)
+    return f"sqlite:///{target}"

@@ -235,6 +235,13 @@ def test_set_and_array():
     assert canonical_text([], ints) == "{}"
 
 
+def test_array_stored_as_json_text_reads_as_its_items():
+    """SQLite and MySQL targets store a PostgreSQL array as JSON text (pagila's film.special_features)."""
+    texts = t(Kind.ARRAY, item=t(Kind.TEXT))
+    assert canonical_text('["Trailers", "Deleted Scenes"]', texts) == canonical_text(["Trailers", "Deleted Scenes"], texts)
+    assert canonical_text(b"[1.50, null]", t(Kind.ARRAY, item=t(Kind.DECIMAL))) == "{1.5,\\N}"
+
+
 def test_null_is_none():
     for kind in (Kind.TEXT, Kind.INTEGER, Kind.JSON, Kind.BYTES, Kind.TIMESTAMPTZ):
         assert canonical_text(None, t(kind)) is None

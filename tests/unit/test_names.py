@@ -6,7 +6,8 @@ import hashlib
 
 import pytest
 
-from ferry.catalog.names import shorten_identifier, unique_names
+from ferry.catalog.model import Column, DataType, Index, Kind, Table
+from ferry.catalog.names import index_names, shorten_identifier, unique_names
 
 # The two column names of pgloader's test/sqlite/collision.db (table products):
 # identical in their first 63 bytes, PostgreSQL's identifier limit.
@@ -66,3 +67,26 @@ def test_unique_names_is_order_independent_and_deduplicates():
 
 def test_nothing_to_shorten_returns_empty_mapping():
     assert unique_names(["id", "name"], 63) == {}
+
+
+def _table(name: str, *indexes: str, schema=None) -> Table:
+    return Table(name=name, schema=schema, columns=[Column("id", DataType(Kind.INTEGER))],
+                 indexes=[Index(i, ("id",)) for i in indexes])
+
+
+def test_index_names_never_take_a_table_name_or_each_other():
+    """MyWind's orders.tax_status next to its table orders_tax_status; a_b.c against a.b_c."""
+    tables = [_table("orders", "tax_status", "id"), _table("orders_tax_status"), _table("a_b", "c"), _table("a", "b_c")]
+    names = index_names(tables, 63)
+    assert names[("orders", "id")] == "orders_id"
+    assert names[("orders", "tax_status")].startswith("orders_tax_status_")
+    assert len(set(names.values())) == len(names) == 4
+    assert not set(names.values()) & {t.name for t in tables}
+    assert index_names(list(reversed(tables)), 63) == names
+
+
+def test_index_names_are_per_schema_and_avoid_primary_key_names():
+    tables = [_table("t", "pkey", schema="s1"), _table("t_x", schema="s2"), _table("t", "x", schema="s2")]
+    names = index_names(tables, 63)
+    assert names[("s1.t", "pkey")] != "t_pkey"
+    assert names[("s2.t", "x")] != "t_x"

@@ -64,12 +64,45 @@ def unique_names(names: list[str], max_bytes: int) -> dict[str, str]:
         ValueError: ``max_bytes`` < 10 while some name is too long.
     """
     taken = {n for n in names if len(n.encode("utf-8")) <= max_bytes}
-    changed: dict[str, str] = {}
-    for name in sorted(set(names) - taken):
-        short, attempt = shorten_identifier(name, max_bytes), 0
-        while short in taken:
-            attempt += 1
-            short = _with_suffix(name, _md5_hex8(f"{name}#{attempt}"), max_bytes)
-        taken.add(short)
-        changed[name] = short
-    return changed
+    return {name: free_name(name, taken, max_bytes) for name in sorted(set(names) - taken)}
+
+
+def free_name(name: str, taken: set[str], max_bytes: int) -> str:
+    """:func:`shorten_identifier` of ``name``, or, when that is in ``taken``,
+    ``name`` hashed again with a counter (``md5(name + "#1")``, ...) until the
+    result is free; the result is added to ``taken``.
+
+    Raises:
+        ValueError: ``max_bytes`` < 10 while a suffix is needed.
+    """
+    short, attempt = shorten_identifier(name, max_bytes), 0
+    while short in taken:
+        attempt += 1
+        short = _with_suffix(name, _md5_hex8(f"{name}#{attempt}"), max_bytes)
+    taken.add(short)
+    return short
+
+
+def index_names(tables: list, max_bytes: int) -> dict[tuple[str, str], str]:
+    """Target names of the unique keys and indexes of ``tables``
+    (:class:`ferry.catalog.model.Table`), ``{(table qualified name, index
+    name): name}``: ``<table>_<index>``, shortened to ``max_bytes``.
+
+    Index names are per table on MySQL but share one namespace with the
+    tables of their schema on PostgreSQL ("relation already exists",
+    https://www.postgresql.org/docs/15/sql-createindex.html) and SQLite, so
+    MySQL's ``orders.tax_status`` would become a second
+    ``orders_tax_status`` beside that table (Northwind's MyWind schema). A
+    name that equals a table of the same schema, a primary key index
+    (``<table>_pkey``) or a name given before gets an MD5 suffix (see
+    :func:`free_name`); tables are taken in name order, so the names are the
+    same on every run of a plan.
+    """
+    taken: dict[str | None, set[str]] = {}
+    for t in tables:
+        taken.setdefault(t.schema, set()).update((t.name, f"{t.name}_pkey"))
+    names = {}
+    for t in sorted(tables, key=lambda t: t.qualified):
+        for idx in t.uniques + t.indexes:
+            names[(t.qualified, idx.name)] = free_name(f"{t.name}_{idx.name}", taken[t.schema], max_bytes)
+    return names

@@ -179,6 +179,8 @@ def canonical_text(value, dtype: DataType) -> str | None:
             value = json.loads(value)
         return value if isinstance(value, str) else ",".join(value)
     if dtype.kind == Kind.ARRAY:
+        if isinstance(value, (str, bytes)):   # an array stored as JSON (SQLite, MySQL), numbers exact
+            value = json.loads(value, parse_float=Decimal)
         item = dtype.item or DataType(Kind.TEXT)
         parts = (canonical_text(v, item) for v in value)
         return "{" + ",".join(NULL_TEXT if p is None else p for p in parts) + "}"
@@ -192,7 +194,7 @@ def lenient_text(value, dtype: DataType) -> str | None:
     hold it (SQLite lets an INTEGER column store ``'lots-of-it'``); never raises."""
     try:
         return canonical_text(value, dtype)
-    except (ValueError, TypeError, ArithmeticError):
+    except (ValueError, TypeError, AttributeError, ArithmeticError):   # AttributeError: an int in a DATETIME
         return value.hex() if isinstance(value, bytes) else str(value)
 
 

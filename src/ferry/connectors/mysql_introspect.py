@@ -184,8 +184,10 @@ def column_default(default: str | None, extra: str, dtype: DataType) -> str | No
         return default
     numeric = (Kind.SMALLINT, Kind.INTEGER, Kind.BIGINT, Kind.DECIMAL, Kind.FLOAT, Kind.DOUBLE,
                Kind.YEAR, Kind.BOOLEAN)
-    if dtype.kind in numeric and re.fullmatch(r"[-+]?[0-9.eE+-]+|b'[01]+'", default):
+    if dtype.kind in numeric and re.fullmatch(r"[-+]?[0-9.eE+-]+", default):
         return default
+    if re.fullmatch(r"b'[01]*'", default):
+        return default      # a BIT default: a bit-value literal, whatever the column became (bytes for BIT(n > 1))
     if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*\(.*\)", default):
         return default      # MariaDB expression default, e.g. uuid()
     return "'" + default.replace("'", "''") + "'"

@@ -141,13 +141,35 @@ class TableResult:
         return self.error is None and self.counts_match and self.differing == 0
 
 
+class RejectedRows(set):
+    """The normalised keys (:func:`normalize_key`) of one table's rejected rows,
+    with ``rows``, how many rows were rejected: rows that have no key to name
+    them (a table without primary key, a NULL key, which SQLite allows in a
+    primary key that is not the rowid) count in ``rows`` but not as keys.
+
+    Args:
+        keys: the normalised keys.
+        rows: the rejected rows (default: one per key).
+    """
+
+    def __init__(self, keys=(), rows: int | None = None) -> None:
+        super().__init__(keys)
+        self.rows = len(self) if rows is None else rows
+
+
+def rejected_count(rejected: set) -> int:
+    """Rejected rows of a :class:`RejectedRows` (or of a plain set of keys: one per key)."""
+    return getattr(rejected, "rows", len(rejected))
+
+
 def verify_table(source: Connector, target: Connector, table: ResolvedTable,
                  ranges: list[KeyRange], rejected_keys: set[tuple],
                  options: BisectOptions | None = None, lanes: tuple = ()) -> TableResult:
     """Compare one table on the given key ranges (they must cover the table).
 
     Args:
-        rejected_keys: normalised keys (:func:`normalize_key`) of rejected rows.
+        rejected_keys: normalised keys (:func:`normalize_key`) of rejected
+            rows; a :class:`RejectedRows` also counts the rows without a key.
         lanes: further ``(source, target)`` connection pairs; the ranges' first
             checksums, and then the searches of the differing ones, run on
             all pairs at once (a table alone on a machine keeps every core
@@ -158,7 +180,7 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
         checksums differ (rows cannot be named).
     """
     options = options or BisectOptions()
-    result = TableResult(table.name, table.target.qualified, rejects=len(rejected_keys))
+    result = TableResult(table.name, table.target.qualified, rejects=rejected_count(rejected_keys))
     if not table.key:
         _count(source, target, table, result)
         _compare_whole(source, target, table, result)

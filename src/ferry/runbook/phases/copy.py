@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from ferry.catalog.ddl import foreign_key_sql, index_sql, primary_key_sql
-from ferry.catalog.names import shorten_identifier
+from ferry.catalog.names import index_names, shorten_identifier
 from ferry.engines.chunks import encode_range, plan_chunks
 from ferry.engines.copy import CopyEngine, CopySettings
 from ferry.errors import TooManyRejects
@@ -189,9 +189,17 @@ class CopyPhase(Phase):
         for idx in table.target.uniques + table.target.indexes:
             if kept and any(set(k.columns) == set(idx.columns) for k in kept.uniques + kept.indexes):
                 continue
-            name = shorten_identifier(f"{table.target.name}_{idx.name}", d.max_identifier_length)
+            name = self._index_names(ctx)[(table.target.qualified, idx.name)]
             steps.append((f"index:{idx.name}", index_sql(table.target, idx, d, name)))
         return steps
+
+    @staticmethod
+    def _index_names(ctx: RunContext) -> dict[tuple[str, str], str]:
+        """The target names of every table's indexes (:func:`ferry.catalog.names.index_names`), made once."""
+        if "index_names" not in ctx.results:
+            tables = [t.target for t in ctx.tables if not t.shares_target]
+            ctx.results["index_names"] = index_names(tables, ctx.target.dialect.max_identifier_length)
+        return ctx.results["index_names"]
 
     @staticmethod
     def _note_kept(ctx: RunContext) -> None:

@@ -107,7 +107,7 @@ class SchemaPhase(Phase):
         for col in target.columns:
             if col.default is None or col.identity:
                 continue
-            text = translate_default(col.default, ctx.source.dialect.name, ctx.target.dialect.name, col.type.kind)
+            text = translate_default(col.default, ctx.source.dialect.name, ctx.target.dialect.name, col.type)
             if text is None:
                 ctx.note(f"default of {target.qualified}.{col.name} not migrated: {col.default}")
             else:

@@ -17,7 +17,7 @@ from ferry.engines.checks.keymap import keymap_checks
 from ferry.engines.checks.sqlcheck import run_sql_checks
 from ferry.engines.checks.suite import run_per_table, table_checks
 from ferry.engines.chunks import decode_range, decode_value, is_integer_key, plan_chunks
-from ferry.engines.validate import BisectOptions, normalize_key, verify_tables
+from ferry.engines.validate import BisectOptions, RejectedRows, normalize_key, verify_tables
 from ferry.errors import ChecksFailed
 from ferry.runbook.phase import Phase, RunContext
 
@@ -103,12 +103,11 @@ class ValidatePhase(Phase):
             return [decode_range(a.spec) for a in actions]
         return plan_chunks(ctx.source, table, rows)
 
-    def _rejected(self, ctx: RunContext, table) -> set[tuple]:
-        keys = set()
-        for reject in ctx.journal.rejects(ctx.run_id, table.name):
-            if reject["key"] is not None:
-                keys.add(normalize_key(tuple(decode_value(v) for v in reject["key"])))
-        return keys
+    def _rejected(self, ctx: RunContext, table) -> RejectedRows:
+        """The keys of ``table``'s rejected rows (the journal holds one reject per row)."""
+        rejects = ctx.journal.rejects(ctx.run_id, table.name)
+        keys = [normalize_key(tuple(decode_value(v) for v in r["key"])) for r in rejects if r["key"] is not None]
+        return RejectedRows(keys, rows=len(rejects))
 
 
 def with_target_natives(target, tables: list) -> list:
