@@ -62,7 +62,8 @@ def inject(url: str) -> None:
 
 
 PAIRS = [("sqlite_url", "sqlite_url2"), ("pg_url", "pg_url2"), ("mysql_url", "mysql_url2"),
-         ("pg_url", "mysql_url"), ("mysql_url", "pg_url")]
+         ("pg_url", "mysql_url"), ("mysql_url", "pg_url"), ("sqlite_url", "pg_url"), ("sqlite_url", "mysql_url"),
+         ("pg_url", "sqlite_url2"), ("mysql_url", "sqlite_url2")]
 
 
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda p: f"{p[0][:-4]}->{p[1][:-4]}".replace("_url", ""))
