@@ -45,14 +45,16 @@ SOURCES = {
     "sakila-mariadb": _server("mysql_url", datasets.load_sakila),
     "pagila-postgresql": _server("pg_url", lambda url: pagila_parents(datasets.load_pagila(url))),
 }
-# (source, target fixture): the pairs test_datasets_migrate does not run
+# (source, target fixture): the pairs test_datasets_migrate does not run (Chinook's are all
+# in test_verify_datasets)
 PAIRS = [
     ("employees-mariadb", "pg_url"), ("employees-mariadb", "sqlite_url2"), ("employees-mariadb", "mysql_url2"),
-    ("employees-postgresql", "mysql_url"), ("employees-postgresql", "sqlite_url2"),
-    ("employees-sqlite", "pg_url"), ("employees-sqlite", "mysql_url"),
+    ("employees-postgresql", "mysql_url"), ("employees-postgresql", "sqlite_url2"), ("employees-postgresql", "pg_url2"),
+    ("employees-sqlite", "pg_url"), ("employees-sqlite", "mysql_url"), ("employees-sqlite", "sqlite_url2"),
     ("chinook-mariadb", "pg_url"), ("chinook-mariadb", "sqlite_url2"), ("chinook-sqlite", "mysql_url"),
-    ("northwind-mariadb", "pg_url"), ("northwind-mariadb", "sqlite_url2"), ("northwind-postgresql", "sqlite_url2"),
-    ("northwind-sqlite", "pg_url"), ("northwind-sqlite", "mysql_url"),
+    ("northwind-mariadb", "pg_url"), ("northwind-mariadb", "sqlite_url2"), ("northwind-mariadb", "mysql_url2"),
+    ("northwind-postgresql", "sqlite_url2"), ("northwind-postgresql", "pg_url2"),
+    ("northwind-sqlite", "pg_url"), ("northwind-sqlite", "mysql_url"), ("northwind-sqlite", "sqlite_url2"),
     ("sakila-mariadb", "sqlite_url2"), ("sakila-mariadb", "mysql_url2"), ("pagila-postgresql", "sqlite_url2"),
 ]
 
