@@ -55,3 +55,34 @@ def test_sub_ranges_cover_the_parent_range():
     parts = ranges_between(KeyRange((10,), (50,)), [(20,), (30,)])
     assert parts == [KeyRange((10,), (20,)), KeyRange((20,), (30,)), KeyRange((30,), (50,))]
     assert ranges_between(KeyRange(), []) == [KeyRange()]
+
+
+def test_timestamptz_keys_normalise_alike_on_every_engine():
+    """PostgreSQL reads a timestamptz key with its zone, MySQL holds it as UTC without, SQLite as text with +00:00."""
+    import datetime as dt
+
+    from ferry.engines.bisect import normalize_key
+
+    aware = dt.datetime(2022, 1, 25, 13, 14, 38, 375093, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    naive_utc = dt.datetime(2022, 1, 25, 12, 14, 38, 375093)
+    assert normalize_key((aware, 7)) == normalize_key((naive_utc, 7)) == normalize_key(
+        ("2022-01-25 12:14:38.375093+00:00", 7)) == ("2022-01-25 12:14:38.375093", 7)
+    assert normalize_key(("2022-01-25 12:14:38", "text")) == ("2022-01-25 12:14:38", "text")
+
+
+def test_literals_of_an_aware_datetime_follow_each_engine():
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from ferry.connectors.mysql_dialect import MySQLDialect
+    from ferry.connectors.pg_dialect import PostgresDialect
+    from ferry.connectors.sqlite import SQLiteDialect
+    from ferry.engines.checks.common import close_enough, literal
+
+    value = dt.datetime(2022, 1, 25, 13, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    # literal() reads only the connector's dialect
+    conn = {d.name: SimpleNamespace(dialect=d) for d in (PostgresDialect(), MySQLDialect(), SQLiteDialect())}
+    assert literal(conn["postgresql"], value) == "'2022-01-25 13:00:00+01:00'"
+    assert literal(conn["mysql"], value) == "'2022-01-25 12:00:00'"
+    assert literal(conn["sqlite"], value) == "'2022-01-25 12:00:00+00:00'"
+    assert close_enough("toto", "toto", 0) and not close_enough("toto", 1, 0)

@@ -4,7 +4,9 @@ and the connection pairs (lanes) a table's work is spread over."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 import queue
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -301,7 +303,26 @@ def _int_bounds(conn: Connector, select: Select, krange: KeyRange) -> tuple:
     return (None, None) if low is None else (int(low), int(high))
 
 
+# a timestamp with a UTC offset as text (SQLite holds a timestamptz so: see ferry.connectors.sqlite)
+_OFFSET_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?[+-]\d\d:\d\d")
+
+
 def normalize_key(key: tuple) -> tuple:
     """A key comparable across engines and journal round trips (ints and text kept,
-    anything else as text)."""
-    return tuple(str(v) if not isinstance(v, (int, str)) else v for v in key)
+    anything else as text). A timestamp with a time zone, as a datetime or as
+    text with an offset, becomes its UTC wall time: PostgreSQL reads a
+    ``timestamptz`` key with its zone, MySQL holds it as UTC without one,
+    SQLite as text with ``+00:00``."""
+    return tuple(_normal(v) for v in key)
+
+
+def _normal(value):
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str):
+        if not _OFFSET_TIMESTAMP.fullmatch(value):
+            return value
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return str(value)

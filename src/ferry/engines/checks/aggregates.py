@@ -27,11 +27,15 @@ def _expr(side: Side, i: int, name: str) -> str:
     return fix(side.table, expr) if fix else expr
 
 
-def _length(side: Side, expr: str) -> str:
+def _length(side: Side, expr: str, dtype: DataType) -> str:
+    """Characters of a text ``expr``; a CHAR's without its padding, as PostgreSQL's
+    ``bpchar`` and MySQL's CHAR give it (SQLite keeps the spaces a CHAR was copied with)."""
     engine = side.conn.dialect.name
     if engine == "mysql":
         return f"CHAR_LENGTH({expr})"
-    return f"length(CAST({expr} AS text))" if engine == "postgresql" else f"length({expr})"
+    if engine == "postgresql":
+        return f"length(CAST({expr} AS text))"
+    return f"length(rtrim({expr}, ' '))" if dtype.kind == Kind.CHAR else f"length({expr})"
 
 
 def _plan(side: Side, types: list[DataType]) -> list[tuple[str, str, str]]:
@@ -45,7 +49,7 @@ def _plan(side: Side, types: list[DataType]) -> list[tuple[str, str, str]]:
         if dtype.kind in NUMBER_KINDS:
             items.append((name, "sum", f"SUM({e})"))
         if dtype.kind in TEXT_KINDS:
-            items.append((name, "length_sum", f"SUM({_length(side, e)})"))
+            items.append((name, "length_sum", f"SUM({_length(side, e, dtype)})"))
     return items
 
 
@@ -71,7 +75,7 @@ def _same(agg: str, dtype: DataType, a, b, rel: float) -> bool:
 def _text(value, dtype: DataType):
     try:
         return canonical_text(value, dtype)
-    except (ValueError, TypeError, ArithmeticError):
+    except (ValueError, TypeError, AttributeError, ArithmeticError):   # SQLite: an int in a DATETIME
         return repr(value)
 
 

@@ -51,13 +51,18 @@ def sides(source: Connector, target: Connector, table: ResolvedTable) -> tuple[S
 
 def literal(conn: Connector, value) -> str:
     """``value`` as a SQL literal of ``conn``'s dialect (ints, floats, Decimal,
-    text, dates; text escaped for the engine)."""
+    text, dates; text escaped for the engine); a datetime with a time zone
+    as the engine holds it (PostgreSQL with its offset, MySQL as UTC without,
+    SQLite as UTC with ``+00:00``)."""
     if value is None:
         return "NULL"
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, (int, float, Decimal)):
         return str(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None and conn.dialect.name != "postgresql":
+        value = value.astimezone(dt.timezone.utc)   # as MySQL (UTC, no zone) and SQLite (+00:00) hold it
+        value = value.replace(tzinfo=None) if conn.dialect.name == "mysql" else value
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         value = value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
     text = str(value).replace("'", "''")
@@ -77,12 +82,16 @@ def key_in(conn: Connector, key: tuple[str, ...], values: list[tuple]) -> str:
 
 def close_enough(a, b, rel: float) -> bool:
     """True when numbers ``a`` and ``b`` are equal within relative tolerance ``rel``
-    (exact when ``rel`` is 0 and both are exact); None equals only None."""
+    (exact when ``rel`` is 0 and both are exact); None equals only None, and
+    a value that is no number equals only the same text."""
     if a is None or b is None:
         return a is None and b is None
-    if rel == 0 and not isinstance(a, float) and not isinstance(b, float):
-        return Decimal(str(a)) == Decimal(str(b))
-    fa, fb = float(a), float(b)
+    try:
+        if rel == 0 and not isinstance(a, float) and not isinstance(b, float):
+            return Decimal(str(a)) == Decimal(str(b))
+        fa, fb = float(a), float(b)
+    except (ArithmeticError, ValueError):   # text where a number belongs (SQLite's 'toto' in an INTEGER)
+        return str(a) == str(b)
     return fa == fb or abs(fa - fb) <= rel * max(abs(fa), abs(fb))
 
 

@@ -32,8 +32,8 @@ def sample(src: Side, tgt: Side, table: ResolvedTable, size: int, seed: int,
                             "not run: the table has no key", side="both")]
     keys = draw_keys(src, table, size, seed)
     srows = _rows(src, keys)
-    trows = _rows(tgt, list(srows))
-    missing = [k for k in srows if k not in trows and normalize_key(k) not in rejected]
+    trows = _rows(tgt, [raw for raw, _ in srows.values()])    # looked up by the source's own key values
+    missing = [k for k in srows if k not in trows and k not in rejected]
     diffs = _field_diffs(srows, trows, src.columns, [t for _, t in tgt.select.exprs])
     bad = len(diffs) + len(missing)
     shown = [f"missing {list(k)}" for k in missing[:SHOWN]] + diffs[:SHOWN]
@@ -78,8 +78,8 @@ def _reservoir(side: Side, size: int, rng: random.Random) -> list[tuple]:
     return chosen
 
 
-def _rows(side: Side, keys: list[tuple]) -> dict[tuple, tuple]:
-    """Normalised key -> values of ``side.select.exprs`` for ``keys``."""
+def _rows(side: Side, keys: list[tuple]) -> dict[tuple, tuple[tuple, tuple]]:
+    """Normalised key -> (key as read, values of ``side.select.exprs``) for ``keys``."""
     if not keys:
         return {}
     keyed = tuple((side.quote(k), side.table.column(k).type) for k in side.select.key)
@@ -89,16 +89,16 @@ def _rows(side: Side, keys: list[tuple]) -> dict[tuple, tuple]:
     n, rows = len(keyed), {}
     for batch in side.conn.read(select, KeyRange(), 1000):
         for row in batch:
-            rows[normalize_key(tuple(row[:n]))] = tuple(row[n:])
+            rows[normalize_key(tuple(row[:n]))] = (tuple(row[:n]), tuple(row[n:]))
     return rows
 
 
 def _field_diffs(srows: dict, trows: dict, names: list[str], types: list) -> list[str]:
     diffs = []
-    for key, srow in srows.items():
-        trow = trows.get(key)
-        if trow is None:
+    for key, (_, srow) in srows.items():
+        if key not in trows:
             continue
+        trow = trows[key][1]
         diffs += [f"{list(key)} {name}: {stext!r} != {ttext!r}"
                   for name, stext, ttext in differing_columns(names, types, srow, trow)]
     return diffs

@@ -55,14 +55,16 @@ class ValidatePhase(Phase):
     def start(self, ctx: RunContext) -> None:
         names = self.names(ctx)
         rejected = {t.name: self._rejected(ctx, t) for t in ctx.tables}
+        # what the target's columns really are (a MariaDB geometry copied as WKB is a LONGBLOB there)
+        tables = ctx.tables if self.source_only else with_target_natives(ctx.target, ctx.tables)
         results, checks = [], []
         if not self.source_only and ("counts" in names or "checksum" in names):
-            results = self._verify(ctx, rejected)
+            results = self._verify(ctx, tables, rejected)
             checks = [c for r in results for c in table_checks(r, names)]
         if not self.source_only and "counts" in names:
             checks += keymap_checks(ctx.target, ctx.tables, results)
         cfg = ctx.plan.checks
-        checks += run_per_table(ctx.source, ctx.target, ctx.tables, names, cfg, rejected,
+        checks += run_per_table(ctx.source, ctx.target, tables, names, cfg, rejected,
                                 self.source_only, ctx.jobs)
         if "sql" in names:
             checks += run_sql_checks(ctx.source, ctx.target, cfg.sql)
@@ -71,8 +73,7 @@ class ValidatePhase(Phase):
             ctx.journal.add_check(ctx.run_id, c.table, c.name, c.status, c.criteria, c.measured, c.detail)
         self._raise(checks)
 
-    def _verify(self, ctx: RunContext, rejected: dict) -> list:
-        tables = with_target_natives(ctx.target, ctx.tables)
+    def _verify(self, ctx: RunContext, tables: list, rejected: dict) -> list:
         work = [(t, self._ranges(ctx, t), rejected[t.name]) for t in tables]
         cfg = ctx.plan.checks
         options = BisectOptions(cfg.bisect_factor, cfg.bisect_threshold, segment_rows=cfg.segment_rows)
