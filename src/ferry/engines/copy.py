@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ferry.connectors.base import Connector, KeyRange, Reject, Select
+from ferry.connectors.canonical import lenient_text, row_text, text_hash
 from ferry.engines.chunks import decode_range, encode_value
 from ferry.engines.functions import apply_functions
 from ferry.engines.keymap import KeyRewriter, clear_chunk
@@ -184,7 +185,8 @@ class CopyEngine:
                 source_of = dict(zip(map(id, rows), sources))
                 for r in refused:
                     r.row = source_of[id(r.row)]
-            rejects.extend(_reject_record(r, key_pos, columns) for r in missing + refused)
+            types = None if key_pos else [t for _, t in table.read.exprs]   # no key: the row hash names the row
+            rejects.extend(_reject_record(r, key_pos, columns, types) for r in missing + refused)
             self.events.emit("RowsCopied", table=table.name, rows=len(batch))
         return written
 
@@ -314,14 +316,20 @@ def _key_positions(table: ResolvedTable) -> list[int]:
     return [sources.index(k) for k in table.key if k in sources]
 
 
-def _reject_record(reject: Reject, key_pos: list[int], columns: list[str]) -> dict:
+def _reject_record(reject: Reject, key_pos: list[int], columns: list[str], types: list | None = None) -> dict:
+    """The journal's record of ``reject``; with ``types`` (the read's column
+    types) also the row's canonical ``row_hash``, so that a table without key
+    can be checksummed without its rejected rows."""
     row = reject.row
     key = [encode_value(row[i]) for i in key_pos] if key_pos else None
     if reject.column in columns:
         value = row[columns.index(reject.column)]
     else:
         value = dict(zip(columns, row))
-    return {"key": key, "column": reject.column, "value": _excerpt(value), "reason": reject.reason}
+    record = {"key": key, "column": reject.column, "value": _excerpt(value), "reason": reject.reason}
+    if types is not None:
+        record["row_hash"] = text_hash(row_text(lenient_text(v, t) for v, t in zip(row, types)))
+    return record
 
 
 def _excerpt(value) -> str:

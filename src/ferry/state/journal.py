@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS actions (run_id TEXT, id TEXT, phase TEXT, tbl TEXT, 
   rows INTEGER DEFAULT 0, rejects INTEGER DEFAULT 0, attempts INTEGER DEFAULT 0, seconds REAL,
   started REAL, ended REAL, error TEXT, PRIMARY KEY (run_id, id));
 CREATE TABLE IF NOT EXISTS rejects (run_id TEXT, action_id TEXT, tbl TEXT, key TEXT, col TEXT,
-  value TEXT, reason TEXT, at REAL);
+  value TEXT, reason TEXT, at REAL, row_hash INTEGER);
 CREATE TABLE IF NOT EXISTS checks (run_id TEXT, tbl TEXT, name TEXT, status TEXT, expected TEXT,
   measured TEXT, detail TEXT, at REAL);
 CREATE TABLE IF NOT EXISTS events (run_id TEXT, at REAL, kind TEXT, data TEXT);
@@ -65,6 +65,8 @@ class Journal:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(_SCHEMA)
+        if "row_hash" not in {r[1] for r in self._db.execute("PRAGMA table_info(rejects)")}:
+            self._db.execute("ALTER TABLE rejects ADD COLUMN row_hash INTEGER")   # a journal of an earlier ferry
         self._lock = threading.Lock()
         self._lock_file = None
 
@@ -161,10 +163,11 @@ class Journal:
     def add_rejects(self, run_id: str, action_id: str, table: str, rejects: list[dict]) -> None:
         """Store rejects: dicts with key, column, value, reason."""
         rows = [(run_id, action_id, table, json.dumps(r["key"], default=str), r.get("column"),
-                 redact(str(r.get("value", "")))[:200], redact(r["reason"])[:500], time.time())
+                 redact(str(r.get("value", "")))[:200], redact(r["reason"])[:500], time.time(),
+                 r.get("row_hash"))   # 60 bits: fits SQLite's INTEGER
                 for r in rejects]
         with self._lock:
-            self._db.executemany("INSERT INTO rejects VALUES (?,?,?,?,?,?,?,?)", rows)
+            self._db.executemany("INSERT INTO rejects VALUES (?,?,?,?,?,?,?,?,?)", rows)
 
     def clear_rejects(self, run_id: str, action_id: str) -> None:
         """Drop the rejects of an action that is being rewritten."""
@@ -192,13 +195,14 @@ class Journal:
                 for r in self._read(sql + " ORDER BY id", params)]
 
     def rejects(self, run_id: str, table: str | None = None) -> list[dict]:
-        """Stored rejects of a run: key (decoded), column, value, reason."""
-        sql = "SELECT tbl, key, col, value, reason FROM rejects WHERE run_id=?"
+        """Stored rejects of a run: key (decoded), column, value, reason, and
+        ``row_hash`` (a keyless table's canonical row hash, else None)."""
+        sql = "SELECT tbl, key, col, value, reason, row_hash FROM rejects WHERE run_id=?"
         params: tuple = (run_id,) if table is None else (run_id, table)
         if table is not None:
             sql += " AND tbl=?"
-        return [{"table": r[0], "key": json.loads(r[1]), "column": r[2], "value": r[3], "reason": r[4]}
-                for r in self._read(sql, params)]
+        return [{"table": r[0], "key": json.loads(r[1]), "column": r[2], "value": r[3], "reason": r[4],
+                 "row_hash": r[5]} for r in self._read(sql, params)]
 
     def last_run(self) -> dict | None:
         """The newest run as a dict, or None."""

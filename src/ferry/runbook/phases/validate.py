@@ -108,7 +108,8 @@ class ValidatePhase(Phase):
         """The keys of ``table``'s rejected rows (the journal holds one reject per row)."""
         rejects = ctx.journal.rejects(ctx.run_id, table.name)
         keys = [normalize_key(tuple(decode_value(v) for v in r["key"])) for r in rejects if r["key"] is not None]
-        return RejectedRows(keys, rows=len(rejects))
+        hashes = [r["row_hash"] for r in rejects]
+        return RejectedRows(keys, rows=len(rejects), hashes=None if None in hashes else hashes)
 
 
 def with_target_natives(target, tables: list) -> list:
