@@ -11,6 +11,7 @@ path, which isolates the reject (``NativeCopyRefused`` event).
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -37,10 +38,10 @@ def make_accounts(url: str, n: int = 3000, bad_code_at: int | None = None) -> No
         FROM generate_series(1, {n}) AS i""")
 
 
-def run(tmp_path: Path, name: str, source: str, target: str, table: dict, **options):
+def run(tmp_path: Path, name: str, source: str, target: str, table: dict, casting=(), **options):
     """Run a plan copying ``table`` in chunks of 500 rows with 2 workers;
     returns (result, plan path, journal path)."""
-    plan = {"version": 1, "source": source, "target": target, "tables": [table],
+    plan = {"version": 1, "source": source, "target": target, "tables": [table], "casting": list(casting),
             "options": {"jobs": 2, "chunk_rows": 500, "max_rejects": 10, **options}}
     path = tmp_path / f"{name}.yaml"
     path.write_text(yaml.safe_dump(plan, sort_keys=False))
@@ -122,14 +123,31 @@ def expected_row(i: int) -> tuple:
 
 
 def test_types_the_native_copy_cannot_carry_take_the_row_path_with_a_note(tmp_path, pg_url, pg_url2):
-    """money prints with the locale's currency sign: the table goes through the
-    row path (which reads it as numeric), and the run says why."""
+    """money prints with the locale's currency sign: cast to numeric, the table
+    goes through the row path (which reads it as numeric), and the run says why."""
     g.execute(pg_url, "CREATE TABLE prices (id integer PRIMARY KEY, amount money, label text)",
               "INSERT INTO prices SELECT i, i * 1.25, 'p' || i FROM generate_series(1, 50) AS i")
-    result, _, journal = run(tmp_path, "money", pg_url, pg_url2, {"source": "prices"})
+    result, _, journal = run(tmp_path, "money", pg_url, pg_url2, {"source": "prices"},
+                             casting=[{"match": "money", "to": "numeric"}])
     assert result.exit_code == 0, result.output
     assert events(journal, "CopyPath") == [{"table": "public.prices", "path": "rows",
                                             "reason": "column amount: money into numeric"}]
     assert "public.prices: row path instead of native COPY (column amount: money into numeric)" in result.output
     got = g.rows(pg_url2, "prices", ("id", "amount", "label"))
     assert [(i, float(a), t) for i, a, t in got] == [(i, i * 1.25, f"p{i}") for i in range(1, 51)]
+
+
+def test_types_kept_between_postgresql_databases_copy_in_binary(tmp_path, pg_url, pg_url2):
+    """json stays json (its text, duplicate keys and all, not jsonb's rewrite), money stays
+    money (binary: its cents, whatever lc_monetary prints), inet stays inet."""
+    g.execute(pg_url, "CREATE TABLE kept (id integer PRIMARY KEY, doc json, amount money, host inet)",
+              """INSERT INTO kept SELECT i, '{"b": 1, "a": 2, "a": 3}', i * 1.25, '10.0.0.1/8'
+                 FROM generate_series(1, 50) AS i""")
+    result, _, journal = run(tmp_path, "kept", pg_url, pg_url2, {"source": "kept"})
+    assert result.exit_code == 0, result.output
+    assert events(journal, "CopyPath") == [{"table": "public.kept", "path": "binary", "reason": ""}]
+    types = dict(g.query(pg_url2, "SELECT column_name, data_type FROM information_schema.columns "
+                                  "WHERE table_name = 'kept'"))
+    assert types == {"id": "integer", "doc": "json", "amount": "money", "host": "inet"}
+    assert g.query(pg_url2, "SELECT doc::text, amount::numeric, host::text FROM kept WHERE id = 2") == [
+        ('{"b": 1, "a": 2, "a": 3}', Decimal("2.50"), "10.0.0.1/8")]

@@ -20,7 +20,12 @@ def test_types_whose_text_differs_from_the_row_path_take_the_row_path():
     assert path_for([("r", "float4", "float8")]) == CopyPath(None, "column r: float4 into float8")
     assert path_for([("b", "bytea", "text")]).format is None
     assert path_for([("d", "float8", "int4")]).format is None  # 2 prints as 2.0 in Python
-    assert path_for([("m", "money", "money")]).format is None
+    assert path_for([("m", "money", "money"), ("t", "text", "varchar")]).format is None   # money as text: locale
+
+
+def test_money_and_network_types_into_the_same_type_are_binary():
+    """money's binary form is its int8 of cents, whatever lc_monetary prints."""
+    assert path_for([("m", "money", "money"), ("h", "inet", "inet"), ("c", "cidr", "cidr")]).format == "binary"
 
 
 def test_widenings_are_known_exact_casts():

@@ -35,15 +35,19 @@ def declared(spec: str):
     return _declared_class()(spec)
 
 
-def create_table_sql(table: Table, dialect, *, with_primary_key: bool, defaults: dict[str, str]) -> str:
+def create_table_sql(table: Table, dialect, *, with_primary_key: bool, defaults: dict[str, str],
+                     natives: dict[str, str] | None = None) -> str:
     """``CREATE TABLE`` for ``table`` on ``dialect``.
 
     Args:
         with_primary_key: declare the primary key inline (else added after load).
         defaults: column name -> default SQL already valid on the target.
+        natives: column name -> the type spelling to declare instead of the
+            neutral type's (the source's own, between PostgreSQL databases;
+            dialects with ``type_sql`` only).
     """
     if hasattr(dialect, "type_sql"):
-        return _create_table_direct(table, dialect, with_primary_key, defaults)
+        return _create_table_direct(table, dialect, with_primary_key, defaults, natives or {})
     import sqlalchemy as sa
     from sqlalchemy.schema import CreateTable
 
@@ -64,13 +68,15 @@ def create_table_sql(table: Table, dialect, *, with_primary_key: bool, defaults:
     return sql
 
 
-def _create_table_direct(table: Table, dialect, with_primary_key: bool, defaults: dict[str, str]) -> str:
+def _create_table_direct(table: Table, dialect, with_primary_key: bool, defaults: dict[str, str],
+                         natives: dict[str, str]) -> str:
     """What the SQLAlchemy branch compiles, written out: columns, then the
-    inline primary key, then enum checks (no inline foreign keys)."""
+    inline primary key, then enum checks (no inline foreign keys; none for a
+    column declared with its native type, which is its own domain)."""
     q, pk = dialect.quote, set(table.primary_key) if with_primary_key else set()
     parts = []
     for c in table.columns:
-        spec = f"{q(c.name)} {dialect.type_sql(c.type)}"
+        spec = f"{q(c.name)} {natives.get(c.name) or dialect.type_sql(c.type)}"
         if c.name in defaults:
             spec += f" DEFAULT {defaults[c.name]}"
         if _is_identity(c, dialect):
@@ -81,7 +87,7 @@ def _create_table_direct(table: Table, dialect, with_primary_key: bool, defaults
     if pk:
         parts.append(f"PRIMARY KEY ({', '.join(q(c) for c in table.primary_key)})")
     parts += [f"CHECK ({_enum_check_sql(c, dialect)})" for c in table.columns
-              if c.type.kind == Kind.ENUM and c.type.values]
+              if c.type.kind == Kind.ENUM and c.type.values and c.name not in natives]
     return f"CREATE TABLE {dialect.qualify(table)} (\n\t" + ", \n\t".join(parts) + "\n)"
 
 

@@ -328,6 +328,12 @@ class Connector(abc.ABC):
     def table_exists(self, table: Table) -> bool:
         """True when ``table`` exists in this database."""
 
+    def known_types(self, spellings: set[str]) -> set[str]:
+        """The native type ``spellings`` this database knows, for a table
+        copied from the same engine to keep its source's column types
+        (default: none, the neutral mapping is used)."""
+        return set()
+
     # -- data ----------------------------------------------------------------
     @abc.abstractmethod
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:

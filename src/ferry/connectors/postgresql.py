@@ -271,6 +271,16 @@ class PostgresConnector(Connector):
         """True when ``to_regclass`` finds the (qualified) table."""
         return bool(self.query("SELECT to_regclass(%s) IS NOT NULL", (self.dialect.qualify(table),))[0][0])
 
+    def known_types(self, spellings: set[str]) -> set[str]:
+        """The spellings ``to_regtype`` resolves here: built-in types, and
+        enums, domains and extension types that exist in this database
+        (``citext`` only where the extension is installed)."""
+        if not spellings:
+            return set()
+        names = sorted(spellings)
+        rows = self.query("SELECT s FROM unnest(%s::text[]) AS s WHERE to_regtype(s) IS NOT NULL", (names,))
+        return {r[0] for r in rows}
+
     def reset_identity(self, table: Table, column: str) -> None:
         """setval the column's sequence (serial, identity, or the sequence of a
         ``nextval`` default) so the next value is max + 1 (start when empty);

@@ -35,9 +35,10 @@ from ferry.connectors.base import Connector, Select
 from ferry.transform.mapping import ResolvedTable
 
 # pg_type.typname of types whose COPY binary form a column of the same type reads unchanged
+# (money's is its int8 of cents, whatever lc_monetary prints: https://www.postgresql.org/docs/15/datatype-money.html)
 BINARY_SAFE = frozenset({"int2", "int4", "int8", "numeric", "float4", "float8", "text", "varchar",
                          "bpchar", "bytea", "date", "time", "timestamp", "timestamptz", "bool", "uuid",
-                         "json", "jsonb", "interval"})
+                         "json", "jsonb", "interval", "money", "inet", "cidr", "macaddr"})
 # types whose text output equals what psycopg sends back for the value it loads
 # (not float8: PostgreSQL prints 2 where Python's float prints 2.0, which an integer column refuses)
 TEXT_FAITHFUL = frozenset({"int2", "int4", "int8", "numeric", "text", "varchar", "bpchar",
@@ -104,9 +105,9 @@ def choose_path(table: ResolvedTable, src: Connector, tgt: Connector, allowed: b
 def path_for(pairs: list[tuple[str, str, str]]) -> CopyPath:
     """The path for ``(target column, type produced, target type)`` triples
     (type names as ``pg_type.typname``, ``enum`` for any enum)."""
+    if all(got == want and got in BINARY_SAFE for _, got, want in pairs):
+        return CopyPath("binary")
     for column, got, want in pairs:
         if (got != want and got not in TEXT_FAITHFUL) or got == "money":  # money's text follows lc_monetary
             return CopyPath(None, f"column {column}: {got or 'unknown type'} into {want or 'unknown type'}")
-    if all(got == want and got in BINARY_SAFE for _, got, want in pairs):
-        return CopyPath("binary")
     return CopyPath("text")

@@ -97,10 +97,22 @@ class SchemaPhase(Phase):
             tgt.execute(f"CREATE SCHEMA IF NOT EXISTS {tgt.dialect.quote(target.schema)}")
         with_pk = bool(target.primary_key) and (keymap or not tgt.dialect.primary_key_after_load)
         tgt.execute(create_table_sql(target, tgt.dialect, with_primary_key=with_pk,
-                                     defaults=self._defaults(ctx, target)))
+                                     defaults=self._defaults(ctx, target), natives=self._natives(ctx, target)))
         if keymap:
             name = shorten_identifier(f"{target.name}_new_key", tgt.dialect.max_identifier_length)
             tgt.execute(index_sql(target, target.uniques[0], tgt.dialect, name))
+
+    @staticmethod
+    def _natives(ctx: RunContext, target) -> dict[str, str]:
+        """Column -> the source's own type spelling, for columns whose type was
+        kept between two databases of one engine and whose type the target
+        knows (PostgreSQL: ``json`` stays ``json``, ``inet`` stays ``inet``;
+        an enum whose type is not there becomes text with a CHECK)."""
+        if ctx.source.dialect.name != ctx.target.dialect.name:
+            return {}
+        wanted = {c.name: c.type.native for c in target.columns if c.type.native}
+        known = ctx.target.known_types(set(wanted.values()))
+        return {name: native for name, native in wanted.items() if native in known}
 
     def _defaults(self, ctx: RunContext, target) -> dict[str, str]:
         out = {}
