@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 import queue
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING

@@ -153,8 +153,8 @@ class RejectedRows(set):
         keys: the normalised keys.
         rows: the rejected rows (default: one per key).
         hashes: the canonical row hashes of a keyless table's rejected rows
-            (:func:`ferry.connectors.canonical.row_hash` of the read's values),
-            when every rejected row has one, else None.
+            (of the read's values, as the copy journals them), when every
+            rejected row has one, else None.
     """
 
     def __init__(self, keys=(), rows: int | None = None, hashes: list[int] | None = None) -> None:

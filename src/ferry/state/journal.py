@@ -161,7 +161,8 @@ class Journal:
         self._write("DELETE FROM rejects WHERE run_id=? AND tbl=?", (run_id, table))
 
     def add_rejects(self, run_id: str, action_id: str, table: str, rejects: list[dict]) -> None:
-        """Store rejects: dicts with key, column, value, reason."""
+        """Store rejects: dicts with key, column, value, reason, and ``row_hash``
+        when the table has no key (see :meth:`rejects`)."""
         rows = [(run_id, action_id, table, json.dumps(r["key"], default=str), r.get("column"),
                  redact(str(r.get("value", "")))[:200], redact(r["reason"])[:500], time.time(),
                  r.get("row_hash"))   # 60 bits: fits SQLite's INTEGER
