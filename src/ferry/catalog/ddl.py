@@ -15,8 +15,8 @@ from ferry.catalog.model import INTEGER_KINDS, ForeignKey, Index, Kind, Table
 
 
 @cache
-def _declared_class():
-    from sqlalchemy.types import UserDefinedType
+def _declared_classes():
+    from sqlalchemy.types import Integer, UserDefinedType
 
     class _Declared(UserDefinedType):
         cache_ok = True
@@ -27,12 +27,18 @@ def _declared_class():
         def get_col_spec(self, **kw) -> str:
             return self.spec
 
-    return _Declared
+    class _DeclaredInteger(_Declared):
+        @property
+        def _type_affinity(self):   # an integer to SQLAlchemy: AUTO_INCREMENT is rendered
+            return Integer
+
+    return _Declared, _DeclaredInteger
 
 
-def declared(spec: str):
-    """A SQLAlchemy type that renders exactly ``spec`` in DDL."""
-    return _declared_class()(spec)
+def declared(spec: str, integer: bool = False):
+    """A SQLAlchemy type that renders exactly ``spec`` in DDL (``integer``: one
+    SQLAlchemy treats as an integer, for ``AUTO_INCREMENT``)."""
+    return _declared_classes()[integer](spec)
 
 
 def create_table_sql(table: Table, dialect, *, with_primary_key: bool, defaults: dict[str, str],
@@ -43,23 +49,25 @@ def create_table_sql(table: Table, dialect, *, with_primary_key: bool, defaults:
         with_primary_key: declare the primary key inline (else added after load).
         defaults: column name -> default SQL already valid on the target.
         natives: column name -> the type spelling to declare instead of the
-            neutral type's (the source's own, between PostgreSQL databases;
-            dialects with ``type_sql`` only).
+            neutral type's (the source's own, between two databases of one
+            engine: :meth:`ferry.connectors.base.Connector.known_types`).
     """
+    natives = natives or {}
     if hasattr(dialect, "type_sql"):
-        return _create_table_direct(table, dialect, with_primary_key, defaults, natives or {})
+        return _create_table_direct(table, dialect, with_primary_key, defaults, natives)
     import sqlalchemy as sa
     from sqlalchemy.schema import CreateTable
 
     meta = sa.MetaData()
     pk = set(table.primary_key) if with_primary_key else set()
-    cols = [sa.Column(c.name, _sa_type(c, pk, dialect), *_identity(c, dialect),
+    cols = [sa.Column(c.name, declared(natives[c.name], c.type.kind in INTEGER_KINDS) if c.name in natives else _sa_type(c, pk, dialect),
+                      *_identity(c, dialect),
                       nullable=c.nullable and c.name not in pk,
                       primary_key=c.name in pk, autoincrement=_autoincrement(c, pk, dialect),
                       server_default=sa.text(defaults[c.name]) if c.name in defaults else None)
             for c in table.columns]
     checks = [_enum_check(c, dialect) for c in table.columns
-              if c.type.kind == Kind.ENUM and c.type.values and dialect.name != "mysql"]
+              if c.type.kind == Kind.ENUM and c.type.values and dialect.name != "mysql" and c.name not in natives]
     sa_table = sa.Table(table.name, meta, *cols, *checks, schema=table.schema)
     sql = str(CreateTable(sa_table).compile(dialect=dialect.sa_dialect())).strip()
     if getattr(dialect, "foreign_keys_inline", False) and table.foreign_keys:

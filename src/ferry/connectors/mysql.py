@@ -37,11 +37,13 @@ import MySQLdb
 import MySQLdb.cursors
 
 from ferry.catalog.model import Catalog, Table
+from ferry.catalog.types import split_spelling
 from ferry.connectors.base import ORDERED_MD5, SEGMENT_SHA256, Connector, KeyRange, Select
 from ferry.connectors.mysql_copytext import copy_line_sql
 from ferry.connectors.mysql_dialect import MySQLDialect
 from ferry.connectors.mysql_errors import classify, connect_error
 from ferry.connectors.mysql_insert import insert_statements
+from ferry.connectors.mysql_introspect import GEOMETRY
 from ferry.connectors.mysql_introspect import introspect as _introspect
 from ferry.connectors.mysql_values import read_conversions, row_fixer, writable_columns
 from ferry.errors import RejectError, TransientError
@@ -171,6 +173,12 @@ class MySQLConnector(Connector):
         return self._call(run)
 
     # -- data ----------------------------------------------------------------
+    def known_types(self, spellings: set[str]) -> set[str]:
+        """Every MySQL spelling but the spatial ones: MySQL has no user types,
+        and ferry reads a geometry as WKB (``ST_AsBinary``), which a geometry
+        column would not take back (it stays a LONGBLOB of WKB)."""
+        return {s for s in spellings if split_spelling(s).base not in GEOMETRY}
+
     def read(self, select: Select, krange: KeyRange, batch_rows: int) -> Iterator[list[tuple]]:
         """Stream the rows of ``select`` in ``krange`` (ordered by key) as
         lists of at most ``batch_rows`` tuples, through an unbuffered
