@@ -35,3 +35,24 @@ def test_mariadb_to_mariadb_keeps_column_types(tmp_path, monkeypatch, mysql_url,
     shown = "SELECT id, flags + 0, small, at, y, mood, tags, ratio, active, body, pic FROM kept ORDER BY id"
     assert g.query(mysql_url2, shown) == g.query(mysql_url, shown)
     assert g.query(mysql_url2, "SELECT ST_AsText(ST_GeomFromWKB(place)) FROM kept WHERE id = 1") == [("POINT(1 2)",)]
+
+
+def test_a_plan_written_by_init_keeps_the_types_too(tmp_path, monkeypatch, mysql_url, mysql_url2, pg_url, pg_url2):
+    """`ferry init` writes the neutral type of a kept column; the plan run as written keeps the column's own."""
+    monkeypatch.chdir(tmp_path)
+    g.execute(mysql_url, "CREATE TABLE t (id tinyint unsigned PRIMARY KEY, flags bit(16))")
+    g.execute(pg_url, "CREATE TABLE t (id integer PRIMARY KEY, doc json, host inet)")
+    for source, target, query, want in [
+        (mysql_url, mysql_url2, "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS "
+                                "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 't'",
+         {"id": "tinyint(3) unsigned", "flags": "bit(16)"}),
+        (pg_url, pg_url2, "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 't'",
+         {"id": "integer", "doc": "json", "host": "inet"})]:
+        written = g.cli("init", "--source", source, "--target", target)
+        assert written.exit_code == 0, written.output
+        plan = tmp_path / f"{target.rsplit('/', 1)[1]}.yaml"
+        plan.write_text(written.stdout)
+        assert "kept (same engine)" in written.stdout
+        ran = g.cli("run", str(plan))
+        assert ran.exit_code == 0, ran.output
+        assert dict(g.query(target, query)) == want

@@ -116,7 +116,11 @@ def compile_column(m: ColumnMapping, table: Table, rules: list[CastingRule], sdi
 
 def _cast(col: Column, table: Table, m: ColumnMapping, rules, sdial, target_engine: str, where: str):
     if m.type:
-        planned_type(m.type, where)
+        planned = planned_type(m.type, where)
+        kept = cast_column(col, table, sdial, target_engine, rules)
+        if kept.type.native and kept.type.with_(native="") == planned:
+            return kept   # the type `ferry init` wrote for a type kept between databases of one engine
+
         invalid = "null" if m.on_invalid == "null" else "reject"
         own = CastingRule(match="*", column=f"{table.qualified}.{col.name}", to=m.type, invalid=invalid)
         rules = [own, *rules]
