@@ -1,6 +1,7 @@
-"""Between two MariaDB databases every column keeps its own type (MySQL has no
-user types), but a spatial one, which ferry reads as WKB and stores so; the rows
-copy unchanged and verify."""
+"""Between two databases of one engine every column keeps its own type: on
+MariaDB all but a spatial one, which ferry reads as WKB and stores so (MySQL has
+no user types), on SQLite every declared type; the rows copy unchanged and verify.
+PostgreSQL's case is in test_native_transforms."""
 
 from __future__ import annotations
 
@@ -56,3 +57,18 @@ def test_a_plan_written_by_init_keeps_the_types_too(tmp_path, monkeypatch, mysql
         ran = g.cli("run", str(plan))
         assert ran.exit_code == 0, ran.output
         assert dict(g.query(target, query)) == want
+
+
+def test_sqlite_to_sqlite_keeps_declared_types(tmp_path, monkeypatch, sqlite_url2):
+    """Chinook's NVARCHAR(200) and NUMERIC(10,2) stay as declared (the affinity follows the name)."""
+    import sqlite3
+
+    from tests.e2e import datasets
+
+    monkeypatch.chdir(tmp_path)
+    summary = api.run(api.plan_from_urls(datasets.chinook_sqlite(tmp_path), sqlite_url2))
+    assert summary.status == "done" and all(r.ok for r in summary.verify)
+    with sqlite3.connect(g.sqlite_file(sqlite_url2)) as conn:
+        declared = {name: kind for _, name, kind, *_ in conn.execute('PRAGMA table_info("Track")')}
+    assert (declared["Name"], declared["UnitPrice"], declared["TrackId"]) == ("NVARCHAR(200)", "NUMERIC(10,2)",
+                                                                            "INTEGER")

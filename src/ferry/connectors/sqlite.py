@@ -218,6 +218,12 @@ class SQLiteConnector(Connector):
         rows = self.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table.name,))
         return bool(rows)
 
+    def known_types(self, spellings: set[str]) -> set[str]:
+        """Every spelling: SQLite takes any declared type and derives the
+        column's affinity from it (https://www.sqlite.org/datatype3.html, 3.1),
+        so a table copied from SQLite keeps its declared types."""
+        return set(spellings)
+
     def reset_identity(self, table: Table, column: str) -> None:
         """Only AUTOINCREMENT tables keep a counter (``sqlite_sequence``); rowid
         tables continue from max(rowid) on their own."""
