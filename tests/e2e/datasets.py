@@ -273,12 +273,22 @@ def load_chinook_mysql(mysql_url: str) -> dict[str, int]:
     return dict(CHINOOK_COUNTS)
 
 
+def _sqlite_copy(tmp_path: Path, name: str, *parts: str) -> str:
+    """URL of a writable copy, ``tmp_path/name``, of the dataset file ``parts``."""
+    target = Path(tmp_path) / name
+    shutil.copyfile(dataset_file(*parts), target)
+    return f"sqlite:///{target}"
+
+
 def chinook_sqlite(tmp_path: Path) -> str:
     """URL of a writable copy of ``Chinook_Sqlite.sqlite`` in ``tmp_path``
     (expected counts: :data:`CHINOOK_COUNTS`)."""
-    target = Path(tmp_path) / "chinook.sqlite"
-    shutil.copyfile(dataset_file("chinook", "Chinook_Sqlite.sqlite"), target)
-    return f"sqlite:///{target}"
+    return _sqlite_copy(tmp_path, "chinook.sqlite", "chinook", "Chinook_Sqlite.sqlite")
+
+
+def employees_sqlite(tmp_path: Path) -> str:
+    """URL of a writable copy of the 1,000-employee SQLite subset (:data:`EMPLOYEES_SQLITE_COUNTS`)."""
+    return _sqlite_copy(tmp_path, "employee.db", "employees", "sqlite", "employee.db")
 
 
 def load_northwind_pg(pg_url: str) -> dict[str, int]:
@@ -334,6 +344,18 @@ def load_pgloader_mysql(mysql_url: str, script: str) -> dict[str, int]:
 
 def pgloader_sqlite(tmp_path: Path, name: str) -> str:
     """URL of a writable copy of one of pgloader's SQLite edge-case files (:data:`PGLOADER_SQLITE_COUNTS`)."""
-    target = Path(tmp_path) / name
-    shutil.copyfile(dataset_file("pgloader-testdata", "sqlite", name), target)
-    return f"sqlite:///{target}"
+    return _sqlite_copy(tmp_path, name, "pgloader-testdata", "sqlite", name)
+
+
+def on_server(fixture: str, load):
+    """A test's source: ``make(request, tmp_path) -> (url, expected counts)``
+    loading a dataset with ``load`` into a fresh database of ``fixture``."""
+    def make(request, tmp_path):
+        url = request.getfixturevalue(fixture)
+        return url, load(url)
+    return make
+
+
+def from_file(url_of, counts: dict):
+    """A test's source, as :func:`on_server`, that is a copy of a dataset's SQLite file (``url_of(tmp_path)``)."""
+    return lambda request, tmp_path: (url_of(tmp_path), dict(counts))

@@ -5,45 +5,22 @@ by `verify` (run's own and a second one) and by an independent COUNT(*) per tabl
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tests.e2e import datasets
 from tests.e2e.test_datasets_migrate import migrate_and_prove, pagila_parents
 
-
-def employees_sqlite(tmp_path) -> str:
-    """URL of a writable copy of the 1,000-employee SQLite subset."""
-    target = tmp_path / "employee.db"
-    shutil.copyfile(datasets.dataset_file("employees", "sqlite", "employee.db"), target)
-    return f"sqlite:///{target}"
-
-
-def _server(fixture: str, load):
-    """A source made by loading a dataset into a fresh database of ``fixture``."""
-    def make(request, tmp_path):
-        url = request.getfixturevalue(fixture)
-        return url, load(url)
-    return make
-
-
-def _file(url_of, counts: dict):
-    """A source that is a copy of a dataset's SQLite file."""
-    return lambda request, tmp_path: (url_of(tmp_path), dict(counts))
-
-
 SOURCES = {
-    "employees-mariadb": _server("mysql_url", datasets.load_employees_mysql),
-    "employees-postgresql": _server("pg_url", datasets.load_employees_pg),
-    "employees-sqlite": _file(employees_sqlite, datasets.EMPLOYEES_SQLITE_COUNTS),
-    "chinook-mariadb": _server("mysql_url", datasets.load_chinook_mysql),
-    "chinook-sqlite": _file(datasets.chinook_sqlite, datasets.CHINOOK_COUNTS),
-    "northwind-mariadb": _server("mysql_url", datasets.load_northwind_mysql),
-    "northwind-postgresql": _server("pg_url", datasets.load_northwind_pg),
-    "northwind-sqlite": _file(datasets.northwind_sqlite, datasets.NORTHWIND_SQLITE_COUNTS),
-    "sakila-mariadb": _server("mysql_url", datasets.load_sakila),
-    "pagila-postgresql": _server("pg_url", lambda url: pagila_parents(datasets.load_pagila(url))),
+    "employees-mariadb": datasets.on_server("mysql_url", datasets.load_employees_mysql),
+    "employees-postgresql": datasets.on_server("pg_url", datasets.load_employees_pg),
+    "employees-sqlite": datasets.from_file(datasets.employees_sqlite, datasets.EMPLOYEES_SQLITE_COUNTS),
+    "chinook-mariadb": datasets.on_server("mysql_url", datasets.load_chinook_mysql),
+    "chinook-sqlite": datasets.from_file(datasets.chinook_sqlite, datasets.CHINOOK_COUNTS),
+    "northwind-mariadb": datasets.on_server("mysql_url", datasets.load_northwind_mysql),
+    "northwind-postgresql": datasets.on_server("pg_url", datasets.load_northwind_pg),
+    "northwind-sqlite": datasets.from_file(datasets.northwind_sqlite, datasets.NORTHWIND_SQLITE_COUNTS),
+    "sakila-mariadb": datasets.on_server("mysql_url", datasets.load_sakila),
+    "pagila-postgresql": datasets.on_server("pg_url", lambda url: pagila_parents(datasets.load_pagila(url))),
 }
 # (source, target fixture): the pairs test_datasets_migrate does not run (Chinook's are all
 # in test_verify_datasets)

@@ -11,7 +11,6 @@ databases; counts are checked again through the plain drivers.
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,20 +97,13 @@ def sqlite_source(tmp_path: Path, name: str, *statements: str, rows=(), insert: 
     return f"sqlite:///{path}"
 
 
-def sqlite_dataset(tmp_path: Path, name: str) -> str:
-    """A copy of a pgloader-testdata SQLite file (sources are opened read-only, but stay untouched)."""
-    copy = tmp_path / name
-    shutil.copy(datasets.dataset_file("pgloader-testdata", "sqlite", name), copy)
-    return f"sqlite:///{copy}"
-
-
 # -- SQLite -> PostgreSQL ----------------------------------------------------------------
 def test_text_in_integer_column_max_rejects_then_resume(tmp_path, monkeypatch, pg_url):
     """type-mismatch.db: 'lots-of-it' in products.qty INTEGER NOT NULL. Above
     --max-rejects the run fails; run again with the limit at the count, it resumes
     and passes."""
     monkeypatch.chdir(tmp_path)
-    source = sqlite_dataset(tmp_path, "type-mismatch.db")
+    source = datasets.pgloader_sqlite(tmp_path, "type-mismatch.db")
     urls = ("--source", source, "--target", pg_url)
     expected = [Expected([2], "qty", "lots-of-it", "invalid input syntax")]
 
@@ -140,7 +132,7 @@ BUG_SQLITE_CANONICAL_RAISES = (
 
 def test_verify_accounts_for_mistyped_sqlite_value(tmp_path, monkeypatch, pg_url):
     monkeypatch.chdir(tmp_path)
-    urls = ("--source", sqlite_dataset(tmp_path, "type-mismatch.db"), "--target", pg_url)
+    urls = ("--source", datasets.pgloader_sqlite(tmp_path, "type-mismatch.db"), "--target", pg_url)
     result = g.cli("run", *urls, "--max-rejects", "1", "--no-verify")
     assert result.exit_code == 0, result.output
     assert_verify_ok(*urls, rejects={"products": 1})
@@ -156,7 +148,7 @@ BUG_PG_BYTES_INTO_TEXT = (
 def test_invalid_utf8_rejected_into_postgresql(tmp_path, monkeypatch, pg_url):
     """bad-utf8.db: files.filename holds b'file\\x96name.txt' (pgloader issue #1250)."""
     monkeypatch.chdir(tmp_path)
-    source = sqlite_dataset(tmp_path, "bad-utf8.db")
+    source = datasets.pgloader_sqlite(tmp_path, "bad-utf8.db")
     urls = ("--source", source, "--target", pg_url)
     result = g.cli("run", *urls, "--max-rejects", "1", "--no-verify")
     assert result.exit_code == 0, result.output

@@ -5,7 +5,10 @@ PostgreSQL's case is in test_native_transforms."""
 
 from __future__ import annotations
 
+import sqlite3
+
 from ferry import api
+from tests.e2e import datasets
 from tests.e2e import generate as g
 
 COLUMNS = {
@@ -61,10 +64,6 @@ def test_a_plan_written_by_init_keeps_the_types_too(tmp_path, monkeypatch, mysql
 
 def test_sqlite_to_sqlite_keeps_declared_types(tmp_path, monkeypatch, sqlite_url2):
     """Chinook's NVARCHAR(200) and NUMERIC(10,2) stay as declared (the affinity follows the name)."""
-    import sqlite3
-
-    from tests.e2e import datasets
-
     monkeypatch.chdir(tmp_path)
     summary = api.run(api.plan_from_urls(datasets.chinook_sqlite(tmp_path), sqlite_url2))
     assert summary.status == "done" and all(r.ok for r in summary.verify)

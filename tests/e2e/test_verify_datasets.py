@@ -14,20 +14,9 @@ from tests.e2e import datasets
 from tests.e2e import generate as g
 
 
-def _sqlite_source(request, tmp_path) -> str:
-    return datasets.chinook_sqlite(tmp_path)
-
-
-def _server_source(fixture: str, load):
-    def make(request, tmp_path) -> str:
-        url = request.getfixturevalue(fixture)
-        load(url)
-        return url
-    return make
-
-
-SOURCES = {"sqlite": _sqlite_source, "mysql": _server_source("mysql_url", datasets.load_chinook_mysql),
-           "postgresql": _server_source("pg_url", datasets.load_chinook_pg)}
+SOURCES = {"sqlite": datasets.from_file(datasets.chinook_sqlite, datasets.CHINOOK_COUNTS),
+           "mysql": datasets.on_server("mysql_url", datasets.load_chinook_mysql),
+           "postgresql": datasets.on_server("pg_url", datasets.load_chinook_pg)}
 TARGETS = {"sqlite": "sqlite_url2", "mysql": "mysql_url2", "postgresql": "pg_url2"}
 # Chinook's names: PascalCase in its SQLite and MySQL scripts, snake_case in its PostgreSQL one
 PASCAL = {"track": "Track", "track_id": "TrackId", "name": "Name", "composer": "Composer",
@@ -64,7 +53,7 @@ def inject(target: str, n) -> None:
 def test_injected_differences_in_chinook_are_found_exactly(source_engine, target_engine, request, tmp_path,
                                                            monkeypatch):
     monkeypatch.chdir(tmp_path)
-    source = SOURCES[source_engine](request, tmp_path)
+    source, _ = SOURCES[source_engine](request, tmp_path)
     target = request.getfixturevalue(TARGETS[target_engine])
     plan = api.plan_from_urls(source, target, jobs=2)
     api.run(plan)

@@ -60,14 +60,12 @@ def create_table_sql(table: Table, dialect, *, with_primary_key: bool, defaults:
 
     meta = sa.MetaData()
     pk = set(table.primary_key) if with_primary_key else set()
-    cols = [sa.Column(c.name, declared(natives[c.name], c.type.kind in INTEGER_KINDS) if c.name in natives else _sa_type(c, pk, dialect),
-                      *_identity(c, dialect),
+    cols = [sa.Column(c.name, _sa_type(c, pk, dialect, natives), *_identity(c, dialect),
                       nullable=c.nullable and c.name not in pk,
                       primary_key=c.name in pk, autoincrement=_autoincrement(c, pk, dialect),
                       server_default=sa.text(defaults[c.name]) if c.name in defaults else None)
             for c in table.columns]
-    checks = [_enum_check(c, dialect) for c in table.columns
-              if c.type.kind == Kind.ENUM and c.type.values and dialect.name != "mysql" and c.name not in natives]
+    checks = [_enum_check(c, dialect) for c in _checked_enums(table, natives) if dialect.name != "mysql"]
     sa_table = sa.Table(table.name, meta, *cols, *checks, schema=table.schema)
     sql = str(CreateTable(sa_table).compile(dialect=dialect.sa_dialect())).strip()
     if getattr(dialect, "foreign_keys_inline", False) and table.foreign_keys:
@@ -94,9 +92,14 @@ def _create_table_direct(table: Table, dialect, with_primary_key: bool, defaults
         parts.append(spec)
     if pk:
         parts.append(f"PRIMARY KEY ({', '.join(q(c) for c in table.primary_key)})")
-    parts += [f"CHECK ({_enum_check_sql(c, dialect)})" for c in table.columns
-              if c.type.kind == Kind.ENUM and c.type.values and c.name not in natives]
+    parts += [f"CHECK ({_enum_check_sql(c, dialect)})" for c in _checked_enums(table, natives)]
     return f"CREATE TABLE {dialect.qualify(table)} (\n\t" + ", \n\t".join(parts) + "\n)"
+
+
+def _checked_enums(table: Table, natives: dict[str, str]) -> list:
+    """The enum columns kept as text, which get a CHECK of their labels (a
+    column declared with its native type is its own domain)."""
+    return [c for c in table.columns if c.type.kind == Kind.ENUM and c.type.values and c.name not in natives]
 
 
 def _enum_check(col, dialect):
@@ -111,9 +114,11 @@ def _enum_check_sql(col, dialect) -> str:
     return f"{dialect.quote(col.name)} IN ({labels})"
 
 
-def _sa_type(col, pk: set, dialect):
+def _sa_type(col, pk: set, dialect, natives: dict[str, str]):
     if dialect.name == "sqlite" and col.identity and pk == {col.name}:
         return declared("INTEGER")  # a rowid alias: https://www.sqlite.org/lang_createtable.html#rowid
+    if col.name in natives:
+        return declared(natives[col.name], col.type.kind in INTEGER_KINDS)
     return dialect.sa_type(col.type)
 
 

@@ -38,6 +38,7 @@ class Kind(str, Enum):
 
 
 INTEGER_KINDS = (Kind.SMALLINT, Kind.INTEGER, Kind.BIGINT)
+NUMBER_KINDS = (*INTEGER_KINDS, Kind.DECIMAL, Kind.FLOAT, Kind.DOUBLE)
 TEXT_KINDS = (Kind.CHAR, Kind.VARCHAR, Kind.TEXT)
 
 

@@ -212,3 +212,8 @@ def text_hash(text: str) -> int:
 def row_hash(values, dtypes) -> int:
     """The row hash of ``values`` typed by ``dtypes`` (sequences of equal length)."""
     return text_hash(row_text(canonical_text(v, t) for v, t in zip(values, dtypes)))
+
+
+def lenient_row_hash(values, dtypes) -> int:
+    """:func:`row_hash` over :func:`lenient_text`: a value its type cannot hold hashes as its text."""
+    return text_hash(row_text(lenient_text(v, t) for v, t in zip(values, dtypes)))

@@ -12,7 +12,7 @@ import fnmatch
 import re
 from typing import Callable, Sequence
 
-from ferry.catalog.model import Catalog, Column, DataType, ForeignKey, Index, Kind, SkippedObject, Table
+from ferry.catalog.model import NUMBER_KINDS, Catalog, Column, DataType, ForeignKey, Index, Kind, SkippedObject, Table
 
 Query = Callable[[str, Sequence], list]
 
@@ -182,9 +182,7 @@ def column_default(default: str | None, extra: str, dtype: DataType) -> str | No
         return f"CURRENT_TIMESTAMP({match.group(1)})" if match.group(1) else "CURRENT_TIMESTAMP"
     if default.startswith("'") or "default_generated" in extra:
         return default
-    numeric = (Kind.SMALLINT, Kind.INTEGER, Kind.BIGINT, Kind.DECIMAL, Kind.FLOAT, Kind.DOUBLE,
-               Kind.YEAR, Kind.BOOLEAN)
-    if dtype.kind in numeric and re.fullmatch(r"[-+]?[0-9.eE+-]+", default):
+    if dtype.kind in (*NUMBER_KINDS, Kind.YEAR, Kind.BOOLEAN) and re.fullmatch(r"[-+]?[0-9.eE+-]+", default):
         return default
     if re.fullmatch(r"b'[01]*'", default):
         return default      # a BIT default: a bit-value literal, whatever the column became (bytes for BIT(n > 1))

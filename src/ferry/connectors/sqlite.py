@@ -218,6 +218,10 @@ class SQLiteConnector(Connector):
         rows = self.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (table.name,))
         return bool(rows)
 
+    def hash_row(self, values: tuple, types: list) -> int:
+        """The row hash of the ``ferry_canon`` texts this engine's checksum hashes."""
+        return canonical.text_hash(canonical.row_text(_sqlite_canon(v, t) for v, t in zip(values, types)))
+
     def known_types(self, spellings: set[str]) -> set[str]:
         """Every spelling: SQLite takes any declared type and derives the
         column's affinity from it (https://www.sqlite.org/datatype3.html, 3.1),

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ferry.connectors.base import Connector, KeyRange, Reject, Select
-from ferry.connectors.canonical import lenient_text, row_text, text_hash
 from ferry.engines.chunks import decode_range, encode_value
 from ferry.engines.functions import apply_functions
 from ferry.engines.keymap import KeyRewriter, clear_chunk
@@ -176,6 +175,7 @@ class CopyEngine:
         verification knows."""
         columns = [c.name for c in table.target.columns]
         key_pos = _key_positions(table)
+        hashed = None if key_pos else (src.hash_row, [t for _, t in table.read.exprs])   # no key: a hash names the row
         written = 0
         for batch in src.read(table.read, krange, self.settings.batch_rows):
             rows, sources, missing = self._prepare(tgt, table, batch) if table.row_path_reason else (batch, batch, [])
@@ -185,8 +185,7 @@ class CopyEngine:
                 source_of = dict(zip(map(id, rows), sources))
                 for r in refused:
                     r.row = source_of[id(r.row)]
-            types = None if key_pos else [t for _, t in table.read.exprs]   # no key: the row hash names the row
-            rejects.extend(_reject_record(r, key_pos, columns, types) for r in missing + refused)
+            rejects.extend(_reject_record(r, key_pos, columns, hashed) for r in missing + refused)
             self.events.emit("RowsCopied", table=table.name, rows=len(batch))
         return written
 
@@ -316,10 +315,11 @@ def _key_positions(table: ResolvedTable) -> list[int]:
     return [sources.index(k) for k in table.key if k in sources]
 
 
-def _reject_record(reject: Reject, key_pos: list[int], columns: list[str], types: list | None = None) -> dict:
-    """The journal's record of ``reject``; with ``types`` (the read's column
-    types) also the row's canonical ``row_hash``, so that a table without key
-    can be checksummed without its rejected rows."""
+def _reject_record(reject: Reject, key_pos: list[int], columns: list[str], hashed: tuple | None = None) -> dict:
+    """The journal's record of ``reject``; with ``hashed`` (the source's
+    :meth:`~ferry.connectors.base.Connector.hash_row` and the read's column
+    types) also the row's ``row_hash``, so that a table without key can be
+    checksummed without its rejected rows."""
     row = reject.row
     key = [encode_value(row[i]) for i in key_pos] if key_pos else None
     if reject.column in columns:
@@ -327,8 +327,9 @@ def _reject_record(reject: Reject, key_pos: list[int], columns: list[str], types
     else:
         value = dict(zip(columns, row))
     record = {"key": key, "column": reject.column, "value": _excerpt(value), "reason": reject.reason}
-    if types is not None:
-        record["row_hash"] = text_hash(row_text(lenient_text(v, t) for v, t in zip(row, types)))
+    if hashed is not None:
+        hash_row, types = hashed
+        record["row_hash"] = hash_row(row, types)
     return record
 
 

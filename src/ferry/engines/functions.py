@@ -12,7 +12,7 @@ database, compares equal value for value.
 from __future__ import annotations
 
 from ferry.connectors.base import SUM_MD5, Checksum, Connector, KeyRange, Reject, Select
-from ferry.connectors.canonical import lenient_text, row_text, text_hash
+from ferry.connectors.canonical import lenient_row_hash
 from ferry.errors import NotSupported
 
 READ_ROWS = 10_000
@@ -115,8 +115,7 @@ class _Dialect:
         return getattr(self._dialect, name)
 
 
-def _hash(values, types) -> int:
-    return text_hash(row_text(lenient_text(v, t) for v, t in zip(values, types)))
+_hash = lenient_row_hash
 
 
 def with_functions(conn: Connector, table) -> Connector:

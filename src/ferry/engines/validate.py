@@ -162,10 +162,10 @@ class RejectedRows(set):
         self.rows = len(self) if rows is None else rows
         self.hashes = hashes
 
-
-def rejected_count(rejected: set) -> int:
-    """Rejected rows of a :class:`RejectedRows` (or of a plain set of keys: one per key)."""
-    return getattr(rejected, "rows", len(rejected))
+    @classmethod
+    def of(cls, keys: set) -> "RejectedRows":
+        """``keys`` as they are when a :class:`RejectedRows`, else one rejected row per key."""
+        return keys if isinstance(keys, cls) else cls(keys)
 
 
 def verify_table(source: Connector, target: Connector, table: ResolvedTable,
@@ -186,14 +186,15 @@ def verify_table(source: Connector, target: Connector, table: ResolvedTable,
         checksums differ (rows cannot be named).
     """
     options = options or BisectOptions()
-    result = TableResult(table.name, table.target.qualified, rejects=rejected_count(rejected_keys))
+    rejected = RejectedRows.of(rejected_keys)
+    result = TableResult(table.name, table.target.qualified, rejects=rejected.rows)
     if not table.key:
         _count(source, target, table, result)
-        _compare_whole(source, target, table, result, getattr(rejected_keys, "hashes", None))
+        _compare_whole(source, target, table, result, rejected.hashes)
         return result
     result.source_keys, result.target_keys = _key_bounds(source, target, table)
     diff = Diff()
-    searcher = Bisector(source, target, table, rejected_keys, options, result, diff)
+    searcher = Bisector(source, target, table, rejected, options, result, diff)
     lanes_ = Lanes(searcher, lanes)
     try:
         differing = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ferry.catalog.model import DataType, Kind
+from ferry.catalog.model import NUMBER_KINDS, DataType, Kind
 
 # a PostgreSQL cast suffix (``'G'::mpaa_rating``, ``'{}'::text[]``): the target column may
 # have another type (enums become text), and assignment casts do the rest
@@ -18,7 +18,7 @@ _SQLITE_NOW = re.compile(r"\(*\s*(date|time|datetime|strftime)\s*\((?=[^)]*['\"]
                          re.IGNORECASE)
 _BITS = re.compile(r"b'([01]*)'", re.IGNORECASE)    # MySQL's bit-value literal, a BIT default
 _TEMPORAL = (Kind.DATE, Kind.TIME, Kind.TIMESTAMP, Kind.TIMESTAMPTZ)
-_NUMERIC = (Kind.SMALLINT, Kind.INTEGER, Kind.BIGINT, Kind.DECIMAL, Kind.DOUBLE, Kind.FLOAT, Kind.YEAR)
+_NUMERIC = (*NUMBER_KINDS, Kind.YEAR)
 # the target's clock for a column of each kind: (UTC, local time)
 _NOW = {
     "postgresql": {Kind.DATE: ("((now() AT TIME ZONE 'UTC')::date)", "CURRENT_DATE"),
@@ -31,12 +31,12 @@ _NOW = {
 }
 
 
-def translate_default(text: str, source: str, target: str, dtype: DataType | None = None) -> str | None:
+def translate_default(text: str, source: str, target: str, dtype: DataType) -> str | None:
     """The default ``text`` rewritten for ``target`` (a column of neutral
     type ``dtype``), or None when it cannot be carried over (sequence calls,
     zero dates, engine-specific functions, parse errors, a literal the
     column's type does not take)."""
-    kind = dtype.kind if dtype else None
+    kind = dtype.kind
     text = text.strip()
     if "nextval(" in text.lower() or text.strip("'").startswith("0000-00-00"):
         return None

@@ -8,11 +8,10 @@ session runs without ``NO_BACKSLASH_ESCAPES``, so string literals escape ``\\``.
 
 from __future__ import annotations
 
-from ferry.catalog.model import DataType, Kind
+from ferry.catalog.model import NUMBER_KINDS, DataType, Kind
 
 TEXT_KINDS = (Kind.TEXT, Kind.VARCHAR, Kind.CHAR)
 INT_KINDS = (Kind.SMALLINT, Kind.INTEGER, Kind.BIGINT)
-NUMBER_KINDS = INT_KINDS + (Kind.DECIMAL, Kind.FLOAT, Kind.DOUBLE)
 _SQLITE_WS_PASSES = 8  # each pass halves a run of spaces: runs up to 2**8 collapse
 
 

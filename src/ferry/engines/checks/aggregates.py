@@ -8,13 +8,12 @@ not compared: collations order text differently on each engine.
 
 from __future__ import annotations
 
-from ferry.catalog.model import INTEGER_KINDS, TEXT_KINDS, DataType, Kind
-from ferry.connectors.canonical import canonical_text
+from ferry.catalog.model import NUMBER_KINDS, TEXT_KINDS, DataType, Kind
+from ferry.connectors.canonical import lenient_text
 from ferry.engines.checks import CheckResult, verdict
 from ferry.engines.checks.common import Side, close_enough, numeric
 from ferry.transform.mapping import ResolvedTable
 
-NUMBER_KINDS = (*INTEGER_KINDS, Kind.DECIMAL, Kind.FLOAT, Kind.DOUBLE)
 ORDERED_KINDS = (*NUMBER_KINDS, Kind.DATE, Kind.TIMESTAMP, Kind.TIMESTAMPTZ)
 FLOAT32_TOLERANCE = 1e-6
 
@@ -65,18 +64,11 @@ def _same(agg: str, dtype: DataType, a, b, rel: float) -> bool:
     if agg in ("count", "nulls", "length_sum"):
         return int(a or 0) == int(b or 0)
     if dtype.kind not in NUMBER_KINDS:
-        return _text(a, dtype) == _text(b, dtype)
+        return lenient_text(a, dtype) == lenient_text(b, dtype)
     a, b = numeric(a), numeric(b)
     tolerance = FLOAT32_TOLERANCE if dtype.kind == Kind.FLOAT else rel
     exact = dtype.kind not in (Kind.FLOAT, Kind.DOUBLE) and not isinstance(a, float) and not isinstance(b, float)
     return close_enough(a, b, 0 if exact else tolerance)
-
-
-def _text(value, dtype: DataType):
-    try:
-        return canonical_text(value, dtype)
-    except (ValueError, TypeError, AttributeError, ArithmeticError):   # SQLite: an int in a DATETIME
-        return repr(value)
 
 
 def _within(dtype: DataType, rel: float) -> str:

@@ -11,7 +11,7 @@ from ferry.engines.checks.common import sides
 from ferry.engines.checks.quality import foreign_keys, not_null, unique
 from ferry.engines.checks.sample import sample
 from ferry.engines.functions import with_functions
-from ferry.engines.validate import TableResult, rejected_count
+from ferry.engines.validate import RejectedRows, TableResult
 from ferry.errors import FerryError
 from ferry.transform.mapping import ResolvedTable
 
@@ -59,7 +59,7 @@ def per_table(source, target, table: ResolvedTable, names: list[str], cfg, rejec
 
 def _aggregates(src, tgt, table, cfg, rejected) -> list[CheckResult]:
     results = aggregates(src, tgt, table, cfg.float_tolerance)
-    if rows := rejected_count(rejected):   # rejected rows are on the source only: differences need a human
+    if rows := RejectedRows.of(rejected).rows:   # rejected rows are on the source only: differences need a human
         for r in results:
             if r.status == "fail":
                 r.status, r.detail = "review", f"{rows} rejected rows are on the source only"
