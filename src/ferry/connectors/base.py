@@ -109,11 +109,19 @@ class KeyRange:
 
     Bounds are tuples with one value per key column (compared as row values,
     lexicographically); ``None`` means unbounded on that side. ``KeyRange()``
-    is the whole table.
+    is the whole table. Rows whose key holds a NULL belong to the range
+    without a lower bound (:meth:`Dialect.range_predicate`).
     """
 
     lower: tuple | None = None
     upper: tuple | None = None
+
+
+def nullable_key(table: Table, key: Sequence[str]) -> tuple[str, ...]:
+    """The columns of ``key`` that ``table`` lets hold NULL (see
+    :meth:`Dialect.range_predicate`); names it does not have count as NOT NULL."""
+    names = {c.name: c for c in table.columns}
+    return tuple(k for k in key if k in names and names[k].nullable)
 
 
 @dataclass(frozen=True)
@@ -210,20 +218,42 @@ class Dialect(abc.ABC):
         """The placeholder for one bound parameter."""
         return "?" if self.paramstyle == "qmark" else "%s"
 
-    def range_predicate(self, key: Sequence[str], krange: KeyRange) -> tuple[str, list]:
-        """SQL (``"TRUE"``-like when unbounded) and parameters selecting ``krange``.
+    def range_predicate(self, key: Sequence[str], krange: KeyRange,
+                        nullable: Sequence[str] = ()) -> tuple[str, list]:
+        """SQL (``"1=1"`` when unbounded) and parameters selecting ``krange``.
 
-        The default expands row-value comparisons into ORs of ANDs, which every
-        engine can use an index for.
+        The bounds are :meth:`bound_predicates`. ``nullable`` names the key columns that
+        may hold NULL (SQLite lets a primary key that is not the rowid hold
+        NULLs: https://www.sqlite.org/lang_createtable.html#the_primary_key;
+        a key declared in the plan may be on a nullable column). No
+        comparison selects such a row, so it belongs to the range without a
+        lower bound and to no other: ranges that cover a table still cover
+        every row.
         """
+        parts, params = self.bound_predicates(key, krange)
+        if not parts:
+            return "1=1", params
+        pred = " AND ".join(parts)
+        if not nullable:
+            return pred, params
+        nulls = self.any_null(nullable)
+        return (f"({pred} OR {nulls})" if krange.lower is None else f"{pred} AND NOT {nulls}"), params
+
+    def any_null(self, columns: Sequence[str]) -> str:
+        """SQL true when any of ``columns`` is NULL."""
+        return "(" + " OR ".join(f"{self.quote(c)} IS NULL" for c in columns) + ")"
+
+    def bound_predicates(self, key: Sequence[str], krange: KeyRange) -> tuple[list[str], list]:
+        """One SQL comparison per bound of ``krange`` (none when unbounded) and
+        their parameters: row-value comparisons expanded into ORs of ANDs,
+        which every engine can use an index for."""
         parts, params = [], []
         for bound, strict_op, last_op in ((krange.lower, ">", ">="), (krange.upper, "<", "<")):
-            if bound is None:
-                continue
-            sql, p = self._lexicographic(key, bound, strict_op, last_op)
-            parts.append(sql)
-            params.extend(p)
-        return (" AND ".join(parts) if parts else "1=1"), params
+            if bound is not None:
+                sql, p = self._lexicographic(key, bound, strict_op, last_op)
+                parts.append(sql)
+                params.extend(p)
+        return parts, params
 
     def _lexicographic(self, key, bound, strict_op, last_op) -> tuple[str, list]:
         ors, params = [], []
@@ -347,27 +377,39 @@ class Connector(abc.ABC):
     def query(self, sql: str, params: Sequence = ()) -> list[tuple]:
         """Run a query and return all rows (small results only)."""
 
+    def table_predicate(self, table: Table, key: Sequence[str], krange: KeyRange,
+                        where: str | None = None) -> tuple[str, list]:
+        """SQL and parameters selecting the rows of ``table`` in ``krange`` and
+        ``where`` (:meth:`Dialect.range_predicate`, told which key columns of
+        ``table`` may hold NULL)."""
+        pred, params = self.dialect.range_predicate(key, krange, nullable_key(table, key))
+        return (f"({pred}) AND ({where})" if where else pred), params
+
+    def select_predicate(self, select: Select, krange: KeyRange) -> tuple[str, list]:
+        """:meth:`table_predicate` of ``select``'s table, key and filter."""
+        return self.table_predicate(select.table, select.key, krange, select.where)
+
     def count(self, table: Table, key: Sequence[str] = (), krange: KeyRange = KeyRange(),
               where: str | None = None) -> int:
         """Rows of ``table`` in ``krange`` (and ``where``)."""
-        pred, params = self.dialect.range_predicate(key, krange)
-        if where:
-            pred = f"({pred}) AND ({where})"
+        pred, params = self.table_predicate(table, key, krange, where)
         sql = f"SELECT COUNT(*) FROM {self.dialect.qualify(table)} WHERE {pred}"
         return int(self.query(sql, params)[0][0])
 
     def key_bounds(self, table: Table, key: Sequence[str], krange: KeyRange = KeyRange()) -> tuple[Any, Any]:
         """(min, max) of a single-column key in ``krange``, or (None, None) when it holds no row."""
-        pred, params = self.dialect.range_predicate(key, krange)
+        pred, params = self.table_predicate(table, key, krange)
         col = self.dialect.quote(key[0])
         row = self.query(f"SELECT MIN({col}), MAX({col}) FROM {self.dialect.qualify(table)} WHERE {pred}", params)[0]
         return row[0], row[1]
 
     def sample_keys(self, table: Table, key: Sequence[str], every: int, krange: KeyRange = KeyRange()) -> list[tuple]:
         """Every ``every``-th key in ``krange``, in key order (keyset sampling:
-        chunks of a table, splits of a segment)."""
+        chunks of a table, splits of a segment); keys holding a NULL are no
+        cut points (they belong to the first range)."""
         d = self.dialect
-        pred, params = d.range_predicate(key, krange)
+        nullable = nullable_key(table, key)
+        pred, params = self.table_predicate(table, key, krange, f"NOT {d.any_null(nullable)}" if nullable else None)
         cols = ", ".join(d.quote(k) for k in key)
         # SQLite has MOD only when built with its math functions
         mod = f"ferry_rn % {int(every)}" if d.name == "sqlite" else f"MOD(ferry_rn, {int(every)})"
@@ -397,9 +439,7 @@ class Connector(abc.ABC):
 
     def delete_range(self, table: Table, key: Sequence[str], krange: KeyRange, where: str | None = None) -> None:
         """Delete the rows of ``krange`` (and ``where``): idempotent chunk rewrite."""
-        pred, params = self.dialect.range_predicate(key, krange)
-        if where:
-            pred = f"({pred}) AND ({where})"
+        pred, params = self.table_predicate(table, key, krange, where)
         self.execute(f"DELETE FROM {self.dialect.qualify(table)} WHERE {pred}", params)
 
     def truncate(self, table: Table) -> None:
@@ -409,9 +449,7 @@ class Connector(abc.ABC):
     def checksum(self, select: Select, krange: KeyRange = KeyRange(), mode: str = SUM_MD5) -> Checksum:
         """Count and hash-sum of the rows of ``select`` in ``krange``, computed
         inside the database (``mode``: one of the dialect's :attr:`Dialect.checksum_modes`)."""
-        pred, params = self.dialect.range_predicate(select.key, krange)
-        if select.where:
-            pred = f"({pred}) AND ({select.where})"
+        pred, params = self.select_predicate(select, krange)
         row, exact = self.checksum_query(self.dialect.checksum_sql(select, pred, mode), params, mode)
         return Checksum(int(row[0]), int(row[1] or 0), exact)
 

@@ -252,9 +252,7 @@ class MySQLConnector(Connector):
 
     def _select_sql(self, select: Select, krange: KeyRange, cols: str | None = None) -> tuple[str, list]:
         d = self.dialect
-        pred, params = d.range_predicate(select.key, krange)
-        if select.where:
-            pred = f"({pred}) AND ({select.where})"
+        pred, params = self.select_predicate(select, krange)
         cols = cols or ", ".join(d.source_expr(select.table, e) for e, _ in select.exprs)
         sql = f"SELECT {cols} FROM {d.qualify(select.table)} WHERE {pred}"
         if select.key:
@@ -329,9 +327,7 @@ class MySQLConnector(Connector):
     def row_hashes(self, select: Select, krange: KeyRange) -> dict[tuple, int]:
         """Key tuple -> 60-bit row hash for every row of ``select`` in ``krange``."""
         d = self.dialect
-        pred, params = d.range_predicate(select.key, krange)
-        if select.where:
-            pred = f"({pred}) AND ({select.where})"
+        pred, params = self.select_predicate(select, krange)
         keys = ", ".join(d.quote(k) for k in select.key)
         sql = f"SELECT {keys}, {d.row_hash_sql(select)} FROM {d.qualify(select.table)} WHERE {pred}"
         n = len(select.key)

@@ -52,9 +52,9 @@ class PostgresDialect(Dialect):
         """``"identifier"`` with embedded double quotes doubled."""
         return '"' + identifier.replace('"', '""') + '"'
 
-    def range_predicate(self, key: Sequence[str], krange: KeyRange) -> tuple[str, list]:
-        """Row-value comparisons ``(a, b) >= (1, 'x') AND (a, b) < (9, 'y')``,
-        which a btree index on the key serves directly; ``TRUE`` when unbounded.
+    def bound_predicates(self, key: Sequence[str], krange: KeyRange) -> tuple[list[str], list]:
+        """Row-value comparisons ``(a, b) >= (1, 'x')``, ``(a, b) < (9, 'y')``,
+        which a btree index on the key serves directly.
 
         Bounds are inlined as escaped literals (``psycopg.sql.Literal``) and
         the parameter list is always empty, so a ``%`` in an expression of the
@@ -67,7 +67,7 @@ class PostgresDialect(Dialect):
                 continue
             values = ", ".join(pgsql.Literal(v).as_string(None) for v in bound)
             parts.append(f"({lhs}) {op} ({values})" if len(key) > 1 else f"{lhs} {op} {values}")
-        return (" AND ".join(parts) if parts else "TRUE"), []
+        return parts, []
 
     def normalize(self, expr: str, dtype: DataType) -> str:
         """Canonical text SQL; see :mod:`ferry.connectors.pg_normalize`."""

@@ -294,9 +294,7 @@ class PostgresConnector(Connector):
     # -- data ----------------------------------------------------------------
     def _select_sql(self, select: Select, krange: KeyRange, portable: bool = True,
                     ordered: bool = True) -> tuple[str, list]:
-        pred, params = self.dialect.range_predicate(select.key, krange)
-        if select.where:
-            pred = f"({pred}) AND ({select.where})"
+        pred, params = self.select_predicate(select, krange)
         cols = ", ".join(self._read_expr(e, select.table) if portable else e for e, _ in select.exprs)
         sql = f"SELECT {cols} FROM {self.dialect.qualify(select.table)} WHERE {pred}"
         if ordered and select.key:
@@ -399,9 +397,7 @@ class PostgresConnector(Connector):
         """
         if not select.key:
             raise NotSupported(f"row hashes of {select.table.qualified} need a key")
-        pred, params = self.dialect.range_predicate(select.key, krange)
-        if select.where:
-            pred = f"({pred}) AND ({select.where})"
+        pred, params = self.select_predicate(select, krange)
         keys = ", ".join(self.dialect.quote(k) for k in select.key)
         sql = (f"SELECT {keys}, {self.dialect.row_hash_sql(select)} "
                f"FROM {self.dialect.qualify(select.table)} WHERE {pred}")

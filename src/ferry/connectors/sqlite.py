@@ -237,9 +237,7 @@ class SQLiteConnector(Connector):
                          f"FROM {q(table.name)}) WHERE name = ?", (table.name,))
 
     def _select_sql(self, select: Select, krange: KeyRange) -> tuple[str, list]:
-        pred, params = self.dialect.range_predicate(select.key, krange)
-        if select.where:
-            pred = f"({pred}) AND ({select.where})"
+        pred, params = self.select_predicate(select, krange)
         cols = ", ".join(f"CAST({e} AS TEXT)" if t.kind in TEXT_KINDS else e for e, t in select.exprs)
         order = ", ".join(self.dialect.quote(k) for k in select.key)
         sql = f"SELECT {cols} FROM {self.dialect.qualify(select.table)} WHERE {pred}"
@@ -269,9 +267,7 @@ class SQLiteConnector(Connector):
     def row_hashes(self, select: Select, krange: KeyRange) -> dict[tuple, int]:
         texts = ", ".join(self.dialect.normalize(e, t) for e, t in select.exprs)
         keys = ", ".join(self.dialect.quote(k) for k in select.key)
-        pred, params = self.dialect.range_predicate(select.key, krange)
-        if select.where:
-            pred = f"({pred}) AND ({select.where})"
+        pred, params = self.select_predicate(select, krange)
         sql = (f"SELECT {keys}, ferry_hash(ferry_rowtext({texts})) "
                f"FROM {self.dialect.qualify(select.table)} WHERE {pred}")
         n = len(select.key)

@@ -78,13 +78,19 @@ def _table(conn: sqlite3.Connection, name: str, sql: str) -> Table:
     q = '"' + name.replace('"', '""') + '"'
     info = conn.execute(f"PRAGMA table_xinfo({q})").fetchall()
     pk = tuple(r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5]))
-    columns = [Column(name=r[1], type=neutral_type(r[2]), nullable=not r[3] and not r[5],
-                      default=r[4], identity=_is_rowid_alias(r, pk, sql))
+    strict_key = bool(_WITHOUT_ROWID.search(sql))
+    columns = [Column(name=r[1], type=neutral_type(r[2]), default=r[4], identity=_is_rowid_alias(r, pk, sql),
+                      nullable=not r[3] and not (r[5] and (strict_key or _is_rowid_alias(r, pk, sql))))
                for r in info if r[6] == 0]
     uniques, indexes = _indexes(conn, q)
     count = conn.execute(f"SELECT COUNT(*) FROM {q}").fetchone()[0]
     return Table(name=name, columns=columns, primary_key=pk, uniques=uniques, indexes=indexes,
                  foreign_keys=_foreign_keys(conn, q), row_estimate=count)
+
+
+# A primary key column may hold NULL unless it is NOT NULL, the rowid or in a
+# WITHOUT ROWID table (https://www.sqlite.org/lang_createtable.html#the_primary_key)
+_WITHOUT_ROWID = re.compile(r"\)\s*(?:STRICT\s*,\s*)?WITHOUT\s+ROWID\b", re.IGNORECASE)
 
 
 def _is_rowid_alias(row, pk: tuple, sql: str) -> bool:

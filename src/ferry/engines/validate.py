@@ -238,10 +238,11 @@ def _key_bounds(source, target, table: ResolvedTable):
 
 def _first_last(conn: Connector, select: Select) -> tuple:
     """``(first, last)`` key of ``select.table`` in key order (``ORDER BY ... LIMIT 1``
-    both ways: any ordered type, e.g. PostgreSQL's uuid, which has no MIN/MAX)."""
+    both ways: any ordered type, e.g. PostgreSQL's uuid, which has no MIN/MAX);
+    a NULL key is not one."""
     d = conn.dialect
     col, table = d.quote(select.key[0]), d.qualify(select.table)
-    where = f" WHERE {select.where}" if select.where else ""
+    where = f" WHERE {col} IS NOT NULL" + (f" AND ({select.where})" if select.where else "")
     ends = [conn.query(f"SELECT {col} FROM {table}{where} ORDER BY {col} {way} LIMIT 1") for way in ("ASC", "DESC")]
     return tuple(rows[0][0] if rows else None for rows in ends)
 

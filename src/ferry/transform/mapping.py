@@ -363,7 +363,10 @@ def _assemble(table, mapping, key, compiled, source_where, renamed, sdial, tdial
     casts, exprs, tcols, nulls, rejects, counters, changed = [], [], [], [], [], [], []
     for c, tname in compiled:
         exprs.append((c.expr, c.type))
-        tcols.append(Column(tname, c.type, c.nullable, c.default, c.identity))
+        # a primary key is NOT NULL on the target from the start: a NULL key (SQLite's
+        # primary keys may hold them) is rejected with its reason, not met by the key build
+        nullable = c.nullable and c.source not in table.primary_key
+        tcols.append(Column(tname, c.type, nullable, c.default, c.identity))
         stand_in = c.source or _stand_in(table, key)
         casts.append(ColumnCast(stand_in, tname, str(c.type), c.rule, c.note, added=c.source is None))
         nulls += [(tname, note, _and(source_where, pred)) for note, pred in c.null_counters]

@@ -70,6 +70,8 @@ def _reservoir(side: Side, size: int, rng: random.Random) -> list[tuple]:
     seen = 0
     for batch in side.conn.read(typed_select(side.select, exprs), KeyRange(), 50_000):
         for row in batch:
+            if None in row:     # a NULL key names no row (SQLite allows them in a primary key)
+                continue
             seen += 1
             if len(chosen) < size:
                 chosen.append(tuple(row))
