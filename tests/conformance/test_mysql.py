@@ -281,7 +281,12 @@ def test_introspect_every_type(target, mysql_url):
                    "b'101', 0.5, '{\"k\": [1.50]}')")
     select = Select(t, tuple((target.dialect.quote(c.name), c.type) for c in t.columns), ("id",))
     row = _read_all(target, select)[0]
-    assert row[[c.name for c in t.columns].index("geo")] == b"\x01" + struct.pack("<Idd", 1, 1.0, 2.0)  # WKB
+    wkb = b"\x01" + struct.pack("<Idd", 1, 1.0, 2.0)
+    geo = [c.name for c in t.columns].index("geo")
+    assert row[geo] == struct.pack("<I", 0) + wkb       # going to a geometry column: SRID and WKB
+    plain = Select(t, tuple((e, DataType(Kind.BYTES) if i == geo else dt) for i, (e, dt) in enumerate(select.exprs)),
+                   ("id",))
+    assert _read_all(target, plain)[0][geo] == wkb       # elsewhere: WKB
     assert target.checksum(select) == Checksum(1, canonical.row_hash(row, [c.type for c in t.columns]))
 
 

@@ -37,13 +37,11 @@ import MySQLdb
 import MySQLdb.cursors
 
 from ferry.catalog.model import Catalog, Table
-from ferry.catalog.types import split_spelling
 from ferry.connectors.base import ORDERED_MD5, SEGMENT_SHA256, Connector, KeyRange, Select
 from ferry.connectors.mysql_copytext import copy_line_sql
 from ferry.connectors.mysql_dialect import MySQLDialect
 from ferry.connectors.mysql_errors import classify, connect_error
 from ferry.connectors.mysql_insert import insert_statements
-from ferry.connectors.mysql_introspect import GEOMETRY
 from ferry.connectors.mysql_introspect import introspect as _introspect
 from ferry.connectors.mysql_values import read_conversions, row_fixer, writable_columns
 from ferry.errors import RejectError, TransientError
@@ -174,10 +172,11 @@ class MySQLConnector(Connector):
 
     # -- data ----------------------------------------------------------------
     def known_types(self, spellings: set[str]) -> set[str]:
-        """Every MySQL spelling but the spatial ones: MySQL has no user types,
-        and ferry reads a geometry as WKB (``ST_AsBinary``), which a geometry
-        column would not take back (it stays a LONGBLOB of WKB)."""
-        return {s for s in spellings if split_spelling(s).base not in GEOMETRY}
+        """Every MySQL spelling: MySQL has no user types. A geometry column
+        keeps its type (its values are copied in the server's own format,
+        SRID included: :meth:`MySQLDialect.source_expr`); a column's
+        ``REF_SYSTEM_ID`` attribute (MariaDB) is not carried over."""
+        return set(spellings)
 
     def read(self, select: Select, krange: KeyRange, batch_rows: int) -> Iterator[list[tuple]]:
         """Stream the rows of ``select`` in ``krange`` (ordered by key) as
@@ -253,7 +252,7 @@ class MySQLConnector(Connector):
     def _select_sql(self, select: Select, krange: KeyRange, cols: str | None = None) -> tuple[str, list]:
         d = self.dialect
         pred, params = self.select_predicate(select, krange)
-        cols = cols or ", ".join(d.source_expr(select.table, e) for e, _ in select.exprs)
+        cols = cols or ", ".join(d.source_expr(select.table, e, t) for e, t in select.exprs)
         sql = f"SELECT {cols} FROM {d.qualify(select.table)} WHERE {pred}"
         if select.key:
             sql += " ORDER BY " + ", ".join(d.quote(k) for k in select.key)

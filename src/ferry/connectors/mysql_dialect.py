@@ -121,15 +121,21 @@ class MySQLDialect(Dialect):
         return expr
 
     # -- hashing -----------------------------------------------------------
-    def source_expr(self, table: Table, expr: str) -> str:
+    def source_expr(self, table: Table, expr: str, dtype: DataType | None = None) -> str:
         """``expr`` as readers and hashes must select it: a bare column of a
-        geometry type becomes ``ST_AsBinary(col)`` (WKB), a FLOAT becomes
-        ``CAST(col AS DOUBLE)`` (the text protocol prints FLOAT with 6
-        digits only), a BIT(n > 1) becomes its bytes; other exprs are kept."""
+        geometry type becomes ``ST_AsBinary(col)`` (WKB) unless ``dtype``, the
+        type it is going to, is a MySQL geometry type too (a copy between two
+        MySQL databases: then the column's own bytes, the SRID and the WKB,
+        which a geometry column takes back, as mysqldump's ``--hex-blob``
+        output does: https://dev.mysql.com/doc/refman/8.0/en/gis-data-formats.html#gis-internal-format);
+        a FLOAT becomes ``CAST(col AS DOUBLE)`` (the text protocol prints
+        FLOAT with 6 digits only), a BIT(n > 1) becomes its bytes; other
+        exprs are kept."""
         native = self._column_native(table, expr)
         base = norm.native_base(native)
         if base in GEOMETRY:
-            return f"ST_AsBinary({expr})"
+            kept = dtype is not None and norm.native_base(dtype.native.lower()) in GEOMETRY
+            return expr if kept else f"ST_AsBinary({expr})"
         if base == "float":
             return f"CAST({expr} AS DOUBLE)"
         if base == "bit" and (norm.bit_width(native) or 1) > 1:
@@ -181,7 +187,7 @@ class MySQLDialect(Dialect):
             return norm.scaled_decimal_text(expr)
         if kind in (Kind.TIMESTAMP, Kind.TIMESTAMPTZ) and native.startswith("datetime"):
             return self._unless_zero_date(expr, expr if native == "datetime" else norm.trim_fraction(expr))
-        return self.normalize(self.source_expr(table, expr), dtype)
+        return self.normalize(self.source_expr(table, expr, dtype), dtype)
 
     def row_text_sql(self, select: Select) -> str:
         """``CONCAT_WS('|', COALESCE(norm1, '\\N'), ...)`` over ``select``;
