@@ -23,6 +23,7 @@ from ferry.catalog.model import Column, DataType, Kind, Table
 from ferry.connectors import canonical, open_connector
 from ferry.connectors.base import KeyRange, Select
 from ferry.connectors.postgresql import PostgresConnector, PostgresDialect
+from ferry.connectors.pg_copyout import CopyOut
 from ferry.errors import ConnectionFailed, NotSupported, RejectError, TerminalError, TransientError
 from ferry.secrets import DatabaseURL, parse_url
 
@@ -395,7 +396,20 @@ def test_reset_identity_for_serial_identity_and_plain_columns(pg):
         pg.reset_identity(Table("p", [], schema="public"), "nope")
 
 
-def test_copy_fast_path_text_and_binary(pg, pg_url2):
+def _moved(blocks, path: str):
+    """``blocks`` (a :class:`CopyOut`) as :meth:`write_copy` gets it: as it is
+    (moved in C) or as a plain iterable of blocks (through Python)."""
+    return blocks if path == "pump" else (block for block in blocks)
+
+
+def test_copy_pump_is_built():
+    """The C module that moves PostgreSQL -> PostgreSQL COPY data is built
+    with the package (the test set-up installs a compiler)."""
+    assert CopyOut.can_pump()
+
+
+@pytest.mark.parametrize("path", ["pump", "python"])
+def test_copy_fast_path_text_and_binary(pg, pg_url2, path):
     table, select = _edge_table(pg)
     pg.execute("CREATE TABLE big AS SELECT g AS k, repeat('x', 50 + g % 7) AS v FROM generate_series(1, 20000) g")
     pg.commit()
@@ -407,7 +421,7 @@ def test_copy_fast_path_text_and_binary(pg, pg_url2):
         ddl = ", ".join(f"{c} {EDGE[c][0]}" for c in EDGE_COLS)
         for name in ("by_text", "by_binary"):
             target.execute(f"CREATE TABLE {name} (k int PRIMARY KEY, {ddl})")
-            blocks = pg.read_copy(select, KeyRange(), binary=name == "by_binary")
+            blocks = _moved(pg.read_copy(select, KeyRange(), binary=name == "by_binary"), path)
             target.write_copy(Table(name, [], schema="public"), ["k"] + EDGE_COLS, blocks,
                               binary=name == "by_binary")
             target.commit()
@@ -419,11 +433,11 @@ def test_copy_fast_path_text_and_binary(pg, pg_url2):
         target.commit()
         target.savepoint("s")
         with pytest.raises(RejectError, match="too long"):  # the target stops while the source streams
-            target.write_copy(Table("narrow", []), ["k", "v"], pg.read_copy(_select(big), KeyRange()))
+            target.write_copy(Table("narrow", []), ["k", "v"], _moved(pg.read_copy(_select(big), KeyRange()), path))
         target.rollback_to("s")
         assert pg.query("SELECT count(*) FROM big") == [(20000,)]  # the source session is usable
         with pytest.raises(TerminalError, match="missing table"):  # the source fails mid-pipe
-            target.write_copy(Table("narrow", []), ["k", "v"], pg.read_copy(_select(gone), KeyRange()))
+            target.write_copy(Table("narrow", []), ["k", "v"], _moved(pg.read_copy(_select(gone), KeyRange()), path))
         target.rollback()
         assert target.query("SELECT count(*) FROM narrow") == [(0,)]
     finally:

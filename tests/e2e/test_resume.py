@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -244,12 +245,13 @@ def kill_all(target: str) -> int:
 
 
 def run_with_server_kills(cwd: Path, source: str, target: str, killer, after_chunks=(2, 8),
-                          rows: int = SERVER_KILL_ROWS) -> tuple[int, str, Path]:
+                          rows: int = SERVER_KILL_ROWS, extra=()) -> tuple[int, str, Path]:
     """Run a copy of ``rows`` rows and call ``killer(target)`` once each number of
-    ``after_chunks`` chunks is done. Returns (exit code, output, journal)."""
+    ``after_chunks`` chunks is done (``extra``: more arguments of ``ferry run``).
+    Returns (exit code, output, journal)."""
     g.make_items(source, rows)
     args = ["run", "--source", source, "--target", target, "--chunk-rows", str(SERVER_KILL_CHUNK),
-            "--batch-rows", "500", "--jobs", "2"]
+            "--batch-rows", "500", "--jobs", "2", *extra]
     run = Ferry(cwd, "run", args, FERRY_RETRY_DELAY="0.2")
     killed = []
     for at_least in after_chunks:
@@ -263,11 +265,11 @@ def run_with_server_kills(cwd: Path, source: str, target: str, killer, after_chu
 def assert_finished_identical(code: int, output: str, journal: Path, source: str, target: str,
                               rows: int = SERVER_KILL_ROWS) -> None:
     assert code == 0, output
-    assert "retrying copy:items:chunk:" in output
+    assert re.search(r"retrying copy:(public\.)?items:chunk:", output), output
     assert g.chunk_states(journal) == {"done": rows // SERVER_KILL_CHUNK}
     assert g.journal_query(journal, "SELECT MAX(attempts) FROM actions WHERE phase = 'copy'")[0][0] >= 2
     assert_same_items(source, target, rows)
-    checks = g.journal_query(journal, "SELECT name, status FROM checks WHERE tbl = 'items'")
+    checks = g.journal_query(journal, "SELECT name, status FROM checks WHERE tbl IN ('items', 'public.items')")
     assert sorted(checks) == [("checksum", "pass"), ("counts", "pass")]
 
 
@@ -276,6 +278,21 @@ def test_worker_sessions_killed_mid_chunk_are_retried(request, tmp_path, sqlite_
     target = request.getfixturevalue(target_fixture)
     code, output, journal = run_with_server_kills(tmp_path, sqlite_url, target, kill_workers)
     assert_finished_identical(code, output, journal, sqlite_url, target)
+
+
+@pytest.mark.parametrize("killed", ["target", "source"])
+def test_postgresql_sessions_killed_mid_copy_are_retried(request, tmp_path, pg_url, pg_url2, killed):
+    """PostgreSQL -> PostgreSQL moves COPY data in C: a worker's target or
+    source session killed mid-chunk is still a transient error. The target's
+    table has a trigger that sleeps 20 ms every 100 rows, so each chunk lasts
+    long enough to be killed in its middle."""
+    g.execute(pg_url2, g._PG_ITEMS, "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                                    "IF NEW.id % 100 = 0 THEN PERFORM pg_sleep(0.02); END IF; RETURN NEW; END $$",
+              "CREATE TRIGGER slow BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION slow()")
+    victim = pg_url2 if killed == "target" else pg_url
+    code, output, journal = run_with_server_kills(tmp_path, pg_url, pg_url2, lambda _: kill_workers(victim),
+                                                  extra=["--if-exists", "truncate"])
+    assert_finished_identical(code, output, journal, pg_url, pg_url2)
 
 
 BUG_MAIN_CONNECTION = (

@@ -11,11 +11,18 @@ a selector (https://www.postgresql.org/docs/15/libpq-async.html).
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import selectors
-from typing import Iterator
+from typing import Callable, ContextManager, Iterator
 
 import psycopg
 from psycopg import pq
+
+try:
+    from ferry.connectors import _pgpump
+except ImportError:     # built without a C compiler: the rows go through Python
+    _pgpump = None
 
 
 class _Readable:
@@ -67,12 +74,36 @@ def copy_out_blocks(pgconn, statement: str, block_bytes: int) -> Iterator[bytes]
         readable.close()
 
 
-def _blocks(pgconn, statement: str, readable: _Readable, block_bytes: int) -> Iterator[bytes]:
+def _start(pgconn, statement: str, readable: _Readable) -> None:
+    """Send ``statement`` and wait until the server is in COPY OUT.
+
+    Raises:
+        psycopg.Error: the server refused the statement.
+    """
     pgconn.send_query(statement.encode())
     result = _next_result(pgconn, readable)
     if result.status != pq.ExecStatus.COPY_OUT:
         _drain(pgconn, readable)
         raise psycopg.errors.error_from_result(result, encoding="utf-8")
+
+
+def _end(pgconn, readable: _Readable, code: int) -> None:
+    """After the last ``PQgetCopyData`` (``code``: -1 done, -2 lost): the
+    COPY's own result.
+
+    Raises:
+        psycopg.Error: the server failed mid-COPY; OperationalError when the
+            connection was lost.
+    """
+    result = _drain(pgconn, readable)
+    if result is not None and result.status != pq.ExecStatus.COMMAND_OK:
+        raise psycopg.errors.error_from_result(result, encoding="utf-8")
+    if code == -2:
+        raise psycopg.OperationalError(pgconn.get_error_message().decode(errors="replace"))
+
+
+def _blocks(pgconn, statement: str, readable: _Readable, block_bytes: int) -> Iterator[bytes]:
+    _start(pgconn, statement, readable)
     buffer, get, size = bytearray(), pgconn.get_copy_data, 0
     try:
         while True:
@@ -89,11 +120,7 @@ def _blocks(pgconn, statement: str, readable: _Readable, block_bytes: int) -> It
     finally:
         if size >= 0:  # the consumer stopped early: finish the COPY
             size = _finish_copy(pgconn, readable)
-    result = _drain(pgconn, readable)
-    if result is not None and result.status != pq.ExecStatus.COMMAND_OK:
-        raise psycopg.errors.error_from_result(result, encoding="utf-8")
-    if size == -2:
-        raise psycopg.OperationalError(pgconn.get_error_message().decode(errors="replace"))
+    _end(pgconn, readable, size)
     if buffer:
         yield bytes(buffer)
 
@@ -104,3 +131,80 @@ def _drain(pgconn, readable: _Readable):
     while (result := _next_result(pgconn, readable)) is not None:
         last = result
     return last
+
+
+@functools.cache
+def _libpq_functions() -> tuple[int, int, int] | None:
+    """The addresses of ``PQgetCopyData``, ``PQputCopyData`` and
+    ``PQfreemem`` in the one libpq this process has loaded (psycopg's), or
+    None (no C pump, not Linux, or more than one libpq)."""
+    if _pgpump is None:
+        return None
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {line.split()[-1] for line in maps if "/libpq" in line}
+    except OSError:
+        return None
+    if len(paths) != 1:
+        return None
+    lib = ctypes.CDLL(paths.pop())
+    return tuple(ctypes.cast(getattr(lib, name), ctypes.c_void_p).value
+                 for name in ("PQgetCopyData", "PQputCopyData", "PQfreemem"))
+
+
+class CopyOut:
+    """A COPY TO STDOUT not started yet. Iterated, it gives its data in
+    blocks of about ``block_bytes`` (:func:`copy_out_blocks`); :meth:`into`
+    instead moves it into another connection's COPY FROM STDIN in C, one row
+    at a time, no row passing through Python.
+
+    Args:
+        pgconn: gives the source's ``PGconn`` when the COPY starts (a
+            connector's live connection, opened again if it was lost).
+        guard: a new context manager around each use (the connector's error
+            mapping, e.g. ``lambda: connector._errors("COPY TO STDOUT")``).
+    """
+
+    def __init__(self, pgconn: Callable[[], object], statement: str, block_bytes: int,
+                 guard: Callable[[], ContextManager]) -> None:
+        self.pgconn, self.statement, self.block_bytes, self.guard = pgconn, statement, block_bytes, guard
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self.guard():
+            yield from copy_out_blocks(self.pgconn(), self.statement, self.block_bytes)
+
+    @staticmethod
+    def can_pump() -> bool:
+        """True when :meth:`into` is available (the C module was built)."""
+        return _libpq_functions() is not None
+
+    def into(self, sink) -> int:
+        """Run the COPY and send its data into ``sink``, a ``PGconn`` of the
+        same libpq already in COPY IN (whose end, ``PQputCopyEnd`` and the
+        result, stays the caller's). The sink is switched to blocking mode
+        meanwhile, so that libpq flushes its output as it fills instead of
+        growing it (memory stays bounded whatever the chunk's size).
+        Returns the bytes moved.
+
+        Raises:
+            psycopg.Error: as :func:`copy_out_blocks`, through ``guard``;
+            psycopg.OperationalError: the sink refused data (its connection
+                failed; its COPY's end reports why).
+        """
+        get, put, free = _libpq_functions()
+        with self.guard():
+            source = self.pgconn()
+            readable = _Readable(source)
+            try:
+                _start(source, self.statement, readable)
+                sink.nonblocking = 0
+                try:
+                    code, _, moved = _pgpump.pump(source.pgconn_ptr, sink.pgconn_ptr, get, put, free)
+                finally:
+                    sink.nonblocking = 1
+                _end(source, readable, _finish_copy(source, readable) if code == -3 else code)
+            finally:
+                readable.close()
+        if code == -3:      # outside the source's guard: the error is the sink's
+            raise psycopg.OperationalError(sink.get_error_message().decode(errors="replace"))
+        return moved

@@ -21,7 +21,9 @@ PostgreSQL 15 on the same 2-CPU host (shared, so best of several runs):
 * PostgreSQL -> PostgreSQL raw blocks (:meth:`read_copy` ->
   :meth:`write_copy`): text 0.38-0.40 M rows/s, binary 0.43-0.68 M rows/s,
   against 0.45-0.62 M rows/s for ``psql -c "COPY .. TO STDOUT" | psql -c
-  "COPY .. FROM STDIN"``;
+  "COPY .. FROM STDIN"``; since then moved in C when the package's C module is
+  built (``_pgpump``, :class:`~ferry.connectors.pg_copyout.CopyOut`): a whole
+  1 M-row run uses a third less CPU (bench/RESULTS.md, session 12);
 * :meth:`checksum` (in the database): 0.53-0.68 M rows/s.
 
 Requires PostgreSQL 13+ (``trim_scale``).
@@ -39,7 +41,7 @@ from psycopg.pq import TransactionStatus
 
 from ferry.catalog.model import Catalog, Table
 from ferry.connectors.base import Connector, KeyRange, Select
-from ferry.connectors.pg_copyout import copy_out_blocks
+from ferry.connectors.pg_copyout import CopyOut
 from ferry.connectors.pg_dialect import PostgresDialect
 from ferry.connectors.pg_errors import classify, connect_error
 from ferry.connectors.pg_identity import reset_identity
@@ -433,10 +435,12 @@ class PostgresConnector(Connector):
         with self._errors("describe"):
             return column_types(self._live(), self.dialect.qualify(table))
 
-    def _copy_out(self, statement: str, params: list) -> Iterator[bytes]:
+    def _copy_out(self, statement: str, params: list) -> Iterable[bytes]:
         if not params:
-            yield from self._copy_out_libpq(statement)
-            return
+            return self._copy_out_libpq(statement)
+        return self._copy_out_params(statement, params)
+
+    def _copy_out_params(self, statement: str, params: list) -> Iterator[bytes]:
         with self._errors("COPY TO STDOUT"):
             with self._live().cursor() as cur, cur.copy(statement, params or None) as copy:
                 buffer = bytearray()
@@ -448,16 +452,17 @@ class PostgresConnector(Connector):
                 if buffer:
                     yield bytes(buffer)
 
-    def _copy_out_libpq(self, statement: str) -> Iterator[bytes]:
+    def _copy_out_libpq(self, statement: str) -> CopyOut:
         """COPY TO STDOUT read with libpq's ``PQgetCopyData`` in a tight loop:
         PostgreSQL sends one message per row, and psycopg's ``Copy`` iterator
         costs ~2x the CPU per message (measured: 0.78 s instead of 1.2-1.3 s
-        for 1,000,000 pgbench rows, bench/copy_out_read.py).
+        for 1,000,000 pgbench rows, bench/copy_out_read.py). :meth:`write_copy`
+        moves it in C when it can (:class:`~ferry.connectors.pg_copyout.CopyOut`).
 
         Read without blocking, so the GIL is free while the server works (see
         :mod:`ferry.connectors.pg_copyout`)."""
-        with self._errors("COPY TO STDOUT"):
-            yield from copy_out_blocks(self._live().pgconn, statement, COPY_BLOCK_BYTES)
+        return CopyOut(lambda: self._live().pgconn, statement, COPY_BLOCK_BYTES,
+                       lambda: self._errors("COPY TO STDOUT"))
 
     def write_copy(self, table: Table, columns: Sequence[str], blocks: Iterable[bytes],
                    binary: bool = False) -> int:
@@ -477,6 +482,10 @@ class PostgresConnector(Connector):
             self._begin()
             with self._conn.cursor() as cur:
                 with cur.copy(statement) as copy:
-                    for block in prefetched(blocks):
-                        copy.write(block)
+                    if isinstance(blocks, CopyOut) and blocks.can_pump():
+                        copy.write(b"")     # data has come: psycopg adds no binary header and trailer of its own
+                        blocks.into(self._conn.pgconn)      # no row through Python
+                    else:
+                        for block in prefetched(blocks):
+                            copy.write(block)
                 return cur.rowcount

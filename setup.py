@@ -1,0 +1,10 @@
+"""Build of the one C module (the rest of the package is in pyproject.toml).
+
+``ferry.connectors._pgpump`` moves PostgreSQL -> PostgreSQL COPY data without
+the interpreter; it needs only Python's headers. It is optional: without a C
+compiler the install goes on and that copy runs through Python.
+"""
+
+from setuptools import Extension, setup
+
+setup(ext_modules=[Extension("ferry.connectors._pgpump", ["src/ferry/connectors/_pgpump.c"], optional=True)])
