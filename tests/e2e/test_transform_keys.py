@@ -198,3 +198,34 @@ def test_remapped_rows_a_casting_check_rejects_have_no_mapping(sqlite_url, pg_ur
     checked = g.cli("verify", str(path), "--report", str(report))
     assert checked.exit_code == 0, checked.output
     assert '"keymap:count"' in report.read_text()
+
+
+def test_retried_chunk_of_a_table_keyed_by_a_rewritten_reference_keeps_the_others(legacy, tmp_path, monkeypatch):
+    """``profiles`` is keyed by ``account_id``, a reference rewritten to the
+    new keys: a retried chunk clears its own rows through the key map, not by
+    comparing new keys with old-key bounds (which deleted the other chunk's
+    rows on SQLite). The failure is injected once, after the second chunk's
+    rows were written."""
+    from ferry.engines import copy as copy_engine
+    from ferry.errors import TransientError
+
+    source, target = legacy
+    stream, calls = copy_engine.CopyEngine._stream, []
+
+    def failing_once(self, src, tgt, table, krange, rejects):
+        rows = stream(self, src, tgt, table, krange, rejects)
+        if table.name.endswith("users->profiles") and krange.lower is not None and not calls:
+            calls.append(krange)
+            raise TransientError("injected after the rows were written")
+        return rows
+
+    monkeypatch.setattr(copy_engine.CopyEngine, "_stream", failing_once)
+    monkeypatch.setenv("FERRY_RETRY_DELAY", "0.05")
+    result, _ = run_plan(tmp_path, source, target, [
+        {"source": "users", "target": "accounts", "columns": [
+            {"name": "id", "remap": "uuid7"}, {"name": "id", "target": "legacy_user_id"}, {"name": "email"}]},
+        {"source": "users", "target": "profiles", "columns": [
+            {"name": "id", "target": "account_id", "references": "users"}, {"name": "name", "target": "full_name"}]}])
+    assert calls and re.search(r"retrying copy:(public\.)?users->profiles:chunk:000001", result.output), result.output
+    assert result.exit_code == 0, result.output
+    assert g.count(target, "profiles") == USERS

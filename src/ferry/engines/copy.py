@@ -20,7 +20,7 @@ from typing import Callable
 from ferry.connectors.base import Connector, KeyRange, Reject, Select
 from ferry.engines.chunks import decode_range, encode_value
 from ferry.engines.functions import apply_functions
-from ferry.engines.keymap import KeyRewriter, clear_chunk
+from ferry.engines.keymap import KeyRewriter, clear_chunk, key_in_keymap
 from ferry.engines.native import CopyPath, choose_path
 from ferry.engines.retry import with_retries
 from ferry.errors import RejectError
@@ -144,7 +144,7 @@ class CopyEngine:
             _quietly(src.rollback)
 
     def _clear(self, tgt: Connector, table: ResolvedTable, krange: KeyRange) -> None:
-        if table.remap:
+        if key_in_keymap(table):        # the target's key holds new keys: bounds in old keys mean nothing there
             clear_chunk(tgt, table, krange)
         elif table.key or table.hash_target.where:   # a merged table: this mapping's rows only
             tgt.delete_range(table.target, table.hash_target.key, krange, table.hash_target.where)

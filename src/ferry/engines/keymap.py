@@ -10,8 +10,10 @@ distinct values are looked up in the parent's key map on the target (one query
 per 500 values); a value with no mapping (an orphan reference in the source)
 makes the row a reject with that reason, never a silent NULL.
 
-Rewriting a chunk (resume) deletes the target rows whose new keys the key map
-holds for the chunk's old-key range, then those mappings (:func:`clear_chunk`).
+Rewriting a chunk (resume, retry) deletes the target rows whose new keys the
+key map holds for the chunk's old-key range, then those mappings; for a table
+whose key is a rewritten reference, its rows whose key the parent's key map
+holds for that range (:func:`clear_chunk`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ import threading
 import time
 import uuid
 
+from ferry.catalog.model import Table
 from ferry.connectors.base import Connector, KeyRange, Reject
+from ferry.errors import TerminalError
 from ferry.transform import sqlparts as sp
 from ferry.transform.keymap import Remap, Rewrite
 
@@ -114,11 +118,37 @@ def fetch_mapping(tgt: Connector, keymap, old_keys: list) -> dict:
     return out
 
 
+def key_in_keymap(table) -> tuple[str, Table] | None:
+    """``(target column, key map)`` when ``table``'s target key holds new keys
+    whose old ones are the chunk ranges' source keys: its own remapped key,
+    or a key that is a reference rewritten through its parent's key map."""
+    if table.remap is not None:
+        return table.remap.column, table.remap.keymap
+    key = table.hash_target.key
+    rewritten = [w for w in table.rewrites if w.column in key]
+    if not rewritten:
+        return None
+    if len(key) > 1:
+        raise TerminalError(f"{table.name}: rewriting a chunk whose composite key holds rewritten "
+                            "references is not supported yet",
+                            "run the copy again from the start (--if-exists drop)")
+    return rewritten[0].column, rewritten[0].keymap
+
+
 def clear_chunk(tgt: Connector, table, krange: KeyRange) -> None:
-    """Delete a remapped table's rows of ``krange`` (old keys) and their mappings."""
-    d, remap = tgt.dialect, table.remap
+    """Delete the target rows of ``krange`` (old keys) of a table whose key
+    holds new keys (:func:`key_in_keymap`), through the key map: comparing
+    new keys with old-key bounds would delete other chunks' rows. A remapped
+    table's own mappings of the range go too; a parent's stay.
+
+    Raises:
+        TerminalError: the key is composite and holds a rewritten reference.
+    """
+    column, keymap = key_in_keymap(table)
+    d = tgt.dialect
     pred, params = d.range_predicate(["old_key"], krange)
-    keymap, q = d.qualify(remap.keymap), d.quote
-    tgt.execute(f"DELETE FROM {d.qualify(table.target)} WHERE {q(remap.column)} IN "
-                f"(SELECT {q('new_key')} FROM {keymap} WHERE {pred})", params)
-    tgt.execute(f"DELETE FROM {keymap} WHERE {pred}", params)
+    q, mapping = d.quote, d.qualify(keymap)
+    tgt.execute(f"DELETE FROM {d.qualify(table.target)} WHERE {q(column)} IN "
+                f"(SELECT {q('new_key')} FROM {mapping} WHERE {pred})", params)
+    if table.remap is not None:
+        tgt.execute(f"DELETE FROM {mapping} WHERE {pred}", params)
