@@ -20,6 +20,8 @@ from ferry import api
 from ferry.catalog.model import DataType, Kind
 from ferry.connectors import canonical, open_connector
 from ferry.connectors.base import KeyRange, Select
+from ferry.connectors import pump
+from ferry.connectors.mysql_copyout import CopyText
 from ferry.connectors.mysql_copytext import copy_line_sql
 from ferry.connectors.postgresql import PostgresDialect
 from ferry.transform.mapping import resolve
@@ -145,7 +147,22 @@ def _select_pg(conn, name: str, columns) -> Select:
     return Select(table, tuple((conn.dialect.quote(c), t) for c, _, t in columns), ("id",))
 
 
-def test_tricky_values_arrive_unchanged(mysql_url, pg_url, tmp_path, monkeypatch):
+@pytest.fixture(params=["pump", "python"])
+def lines_path(request, monkeypatch):
+    """Each case twice: the lines moved in C (and the C loop did run), and
+    through Python (as without the C module)."""
+    if request.param == "python":
+        monkeypatch.setattr(pump, "_pgpump", None)
+        yield request.param
+        return
+    assert pump._pgpump is not None, "the C module ferry.connectors._pgpump is not built"
+    calls, into = [], CopyText.into
+    monkeypatch.setattr(CopyText, "into", lambda self, sink: calls.append(1) or into(self, sink))
+    yield request.param
+    assert calls, "no chunk was moved in C"
+
+
+def test_tricky_values_arrive_unchanged(mysql_url, pg_url, tmp_path, monkeypatch, lines_path):
     monkeypatch.chdir(tmp_path)
     _create(mysql_url, "tricky", COLUMNS, ROWS)
     got = {row[0]: dict(zip(NAMES, row)) for row in _migrate_and_compare(mysql_url, pg_url, "tricky", COLUMNS)}
@@ -212,7 +229,7 @@ def test_zero_dates_and_out_of_range_times(mysql_url, pg_url, tmp_path, monkeypa
     assert got == [(1, None, None, dt.time(10)), (2, None, None, dt.time(0))]
 
 
-def test_a_refused_value_falls_back_and_is_rejected_alone(mysql_url, pg_url, tmp_path, monkeypatch):
+def test_a_refused_value_falls_back_and_is_rejected_alone(mysql_url, pg_url, tmp_path, monkeypatch, lines_path):
     """NUL in text is refused by PostgreSQL: the other rows load, that row is a reject."""
     monkeypatch.chdir(tmp_path)
     _create(mysql_url, "nul", [("id", "INT PRIMARY KEY", None), ("t", "TEXT", None)],
@@ -243,7 +260,7 @@ def test_columns_not_rendered_exactly_take_the_row_path(mysql_url, ddl, target):
         source.close()
 
 
-def test_a_line_longer_than_max_allowed_packet_takes_the_row_path(mysql_url, pg_url, tmp_path, monkeypatch):
+def test_a_line_longer_than_max_allowed_packet_takes_the_row_path(mysql_url, pg_url, tmp_path, monkeypatch, lines_path):
     """The server returns NULL for a result beyond ``max_allowed_packet`` (a
     BLOB's hex is twice its size): that chunk is copied row by row, unchanged.
     (Verification is off: the source's checksum SQL meets the same limit.)"""

@@ -23,7 +23,7 @@ from ferry.catalog.model import Column, DataType, Kind, Table
 from ferry.connectors import canonical, open_connector
 from ferry.connectors.base import KeyRange, Select
 from ferry.connectors.postgresql import PostgresConnector, PostgresDialect
-from ferry.connectors.pg_copyout import CopyOut
+from ferry.connectors import pump
 from ferry.errors import ConnectionFailed, NotSupported, RejectError, TerminalError, TransientError
 from ferry.secrets import DatabaseURL, parse_url
 
@@ -402,10 +402,10 @@ def _moved(blocks, path: str):
     return blocks if path == "pump" else (block for block in blocks)
 
 
-def test_copy_pump_is_built():
-    """The C module that moves PostgreSQL -> PostgreSQL COPY data is built
-    with the package (the test set-up installs a compiler)."""
-    assert CopyOut.can_pump()
+def test_copy_pump_is_built(pg):
+    """The C module that moves COPY data into PostgreSQL is built with the
+    package (the test set-up installs a compiler) and finds psycopg's libpq."""
+    assert pump.functions(pump.LIBPQ) is not None
 
 
 @pytest.mark.parametrize("path", ["pump", "python"])

@@ -266,7 +266,8 @@ def assert_finished_identical(code: int, output: str, journal: Path, source: str
                               rows: int = SERVER_KILL_ROWS) -> None:
     assert code == 0, output
     assert re.search(r"retrying copy:(public\.)?items:chunk:", output), output
-    assert g.chunk_states(journal) == {"done": rows // SERVER_KILL_CHUNK}
+    states = g.chunk_states(journal)      # a MySQL source plans from its row estimate: a chunk more or less
+    assert list(states) == ["done"] and abs(states["done"] - rows // SERVER_KILL_CHUNK) <= 1, states
     assert g.journal_query(journal, "SELECT MAX(attempts) FROM actions WHERE phase = 'copy'")[0][0] >= 2
     assert_same_items(source, target, rows)
     checks = g.journal_query(journal, "SELECT name, status FROM checks WHERE tbl IN ('items', 'public.items')")
@@ -281,18 +282,20 @@ def test_worker_sessions_killed_mid_chunk_are_retried(request, tmp_path, sqlite_
 
 
 @pytest.mark.parametrize("killed", ["target", "source"])
-def test_postgresql_sessions_killed_mid_copy_are_retried(request, tmp_path, pg_url, pg_url2, killed):
-    """PostgreSQL -> PostgreSQL moves COPY data in C: a worker's target or
-    source session killed mid-chunk is still a transient error. The target's
-    table has a trigger that sleeps 20 ms every 100 rows, so each chunk lasts
-    long enough to be killed in its middle."""
-    g.execute(pg_url2, g._PG_ITEMS, "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                                    "IF NEW.id % 100 = 0 THEN PERFORM pg_sleep(0.02); END IF; RETURN NEW; END $$",
+@pytest.mark.parametrize("pair", [("pg_url", "pg_url2"), ("mysql_url", "pg_url")], ids=["pg-pg", "mariadb-pg"])
+def test_sessions_killed_mid_copy_into_postgresql_are_retried(request, tmp_path, pair, killed):
+    """PostgreSQL -> PostgreSQL and MariaDB -> PostgreSQL move COPY data in C:
+    a worker's target or source session killed mid-chunk is still a transient
+    error. The target's table has a trigger that sleeps 20 ms every 100 rows,
+    so each chunk lasts long enough to be killed in its middle."""
+    source, target = (request.getfixturevalue(name) for name in pair)
+    g.execute(target, g._PG_ITEMS, "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                                   "IF NEW.id % 100 = 0 THEN PERFORM pg_sleep(0.02); END IF; RETURN NEW; END $$",
               "CREATE TRIGGER slow BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION slow()")
-    victim = pg_url2 if killed == "target" else pg_url
-    code, output, journal = run_with_server_kills(tmp_path, pg_url, pg_url2, lambda _: kill_workers(victim),
+    victim = target if killed == "target" else source
+    code, output, journal = run_with_server_kills(tmp_path, source, target, lambda _: kill_workers(victim),
                                                   extra=["--if-exists", "truncate"])
-    assert_finished_identical(code, output, journal, pg_url, pg_url2)
+    assert_finished_identical(code, output, journal, source, target)
 
 
 BUG_MAIN_CONNECTION = (

@@ -144,6 +144,30 @@ class Select:
     where: str | None = None
 
 
+class CopyData(abc.ABC):
+    """Rows in PostgreSQL COPY format (text or binary) for a PostgreSQL
+    target's ``COPY ... FROM STDIN``, not read yet. Iterated: blocks of whole
+    rows, through Python. :meth:`into` instead moves them into the target's
+    libpq connection in C (``ferry.connectors._pgpump``), when
+    :meth:`can_pump`."""
+
+    @abc.abstractmethod
+    def __iter__(self) -> Iterator[bytes]:
+        """Blocks of whole rows."""
+
+    @abc.abstractmethod
+    def can_pump(self) -> bool:
+        """True when :meth:`into` can run here (the C module was built, the
+        client libraries were found)."""
+
+    @abc.abstractmethod
+    def into(self, sink) -> bool:
+        """Read the rows and send them into ``sink``, a psycopg ``PGconn``
+        already in COPY IN and in blocking mode (its end, ``PQputCopyEnd``
+        and the result, stays the caller's). False when the sink refused a
+        message (its connection failed; its own error says why)."""
+
+
 @dataclass(frozen=True)
 class Checksum:
     """The checksum of one key range: ``count`` rows, ``total`` = exact sum of

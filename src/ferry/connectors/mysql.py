@@ -38,6 +38,7 @@ import MySQLdb.cursors
 
 from ferry.catalog.model import Catalog, Table
 from ferry.connectors.base import ORDERED_MD5, SEGMENT_SHA256, Connector, KeyRange, Select
+from ferry.connectors.mysql_copyout import UNRENDERED, CopyText
 from ferry.connectors.mysql_copytext import copy_line_sql
 from ferry.connectors.mysql_dialect import MySQLDialect
 from ferry.connectors.mysql_errors import classify, connect_error
@@ -207,11 +208,12 @@ class MySQLConnector(Connector):
                 break
             yield [fix(r) for r in rows] if fix else list(rows)
 
-    def read_copy_text(self, select: Select, krange: KeyRange) -> Iterator[bytes] | None:
+    def read_copy_text(self, select: Select, krange: KeyRange) -> CopyText | None:
         """PostgreSQL COPY text of ``select`` in ``krange`` (ordered by key),
         rendered by the server (see :mod:`ferry.connectors.mysql_copytext`),
-        as blocks of whole lines for ``COPY ... FROM STDIN``; None when a
-        column cannot be rendered exactly (read it with :meth:`read`).
+        for ``COPY ... FROM STDIN`` (:class:`~ferry.connectors.mysql_copyout.CopyText`:
+        blocks of whole lines, or moved in C); None when a column cannot be
+        rendered exactly (read it with :meth:`read`).
         The same session rules as :meth:`read` apply while it streams.
 
         Raises:
@@ -220,9 +222,7 @@ class MySQLConnector(Connector):
                 chunk with :meth:`read`.
         """
         line = copy_line_sql(select, self.dialect)
-        if line is None:
-            return None
-        return self._copy_text(select, krange, line)
+        return None if line is None else CopyText(self, select, krange, line)
 
     def _copy_text(self, select: Select, krange: KeyRange, line: str) -> Iterator[bytes]:
         sql, params = self._select_sql(select, krange, line)
@@ -234,8 +234,7 @@ class MySQLConnector(Connector):
             while rows := cur.fetchmany(COPY_FETCH_ROWS):
                 lines = [r[0] for r in rows]
                 if None in lines:
-                    raise RejectError("the server could not render a row as COPY text (longer than "
-                                      "max_allowed_packet)", "the chunk is copied row by row")
+                    raise RejectError(*UNRENDERED)
                 yield b"\n".join(lines) + b"\n"
         except MySQLdb.Error as exc:
             raise classify(exc) from exc
@@ -243,8 +242,10 @@ class MySQLConnector(Connector):
             self._close_stream(cur)
 
     def _close_stream(self, cur) -> None:
+        """Close ``cur`` (None: none is open) and end the read's snapshot."""
         try:
-            cur.close()
+            if cur is not None:
+                cur.close()
             self._end_read()
         except MySQLdb.Error:
             pass     # the session died; the next call reports it

@@ -11,18 +11,14 @@ a selector (https://www.postgresql.org/docs/15/libpq-async.html).
 
 from __future__ import annotations
 
-import ctypes
-import functools
 import selectors
 from typing import Callable, ContextManager, Iterator
 
 import psycopg
 from psycopg import pq
 
-try:
-    from ferry.connectors import _pgpump
-except ImportError:     # built without a C compiler: the rows go through Python
-    _pgpump = None
+from ferry.connectors import pump
+from ferry.connectors.base import CopyData
 
 
 class _Readable:
@@ -133,26 +129,7 @@ def _drain(pgconn, readable: _Readable):
     return last
 
 
-@functools.cache
-def _libpq_functions() -> tuple[int, int, int] | None:
-    """The addresses of ``PQgetCopyData``, ``PQputCopyData`` and
-    ``PQfreemem`` in the one libpq this process has loaded (psycopg's), or
-    None (no C pump, not Linux, or more than one libpq)."""
-    if _pgpump is None:
-        return None
-    try:
-        with open("/proc/self/maps") as maps:
-            paths = {line.split()[-1] for line in maps if "/libpq" in line}
-    except OSError:
-        return None
-    if len(paths) != 1:
-        return None
-    lib = ctypes.CDLL(paths.pop())
-    return tuple(ctypes.cast(getattr(lib, name), ctypes.c_void_p).value
-                 for name in ("PQgetCopyData", "PQputCopyData", "PQfreemem"))
-
-
-class CopyOut:
+class CopyOut(CopyData):
     """A COPY TO STDOUT not started yet. Iterated, it gives its data in
     blocks of about ``block_bytes`` (:func:`copy_out_blocks`); :meth:`into`
     instead moves it into another connection's COPY FROM STDIN in C, one row
@@ -173,38 +150,23 @@ class CopyOut:
         with self.guard():
             yield from copy_out_blocks(self.pgconn(), self.statement, self.block_bytes)
 
-    @staticmethod
-    def can_pump() -> bool:
-        """True when :meth:`into` is available (the C module was built)."""
-        return _libpq_functions() is not None
+    def can_pump(self) -> bool:
+        return pump.functions(pump.LIBPQ) is not None
 
-    def into(self, sink) -> int:
-        """Run the COPY and send its data into ``sink``, a ``PGconn`` of the
-        same libpq already in COPY IN (whose end, ``PQputCopyEnd`` and the
-        result, stays the caller's). The sink is switched to blocking mode
-        meanwhile, so that libpq flushes its output as it fills instead of
-        growing it (memory stays bounded whatever the chunk's size).
-        Returns the bytes moved.
+    def into(self, sink) -> bool:
+        """Run the COPY and send its data into ``sink`` (see
+        :meth:`CopyData.into`); the source is read by ``PQgetCopyData``.
 
         Raises:
-            psycopg.Error: as :func:`copy_out_blocks`, through ``guard``;
-            psycopg.OperationalError: the sink refused data (its connection
-                failed; its COPY's end reports why).
+            psycopg.Error: as :func:`copy_out_blocks`, through ``guard``.
         """
-        get, put, free = _libpq_functions()
         with self.guard():
             source = self.pgconn()
             readable = _Readable(source)
             try:
                 _start(source, self.statement, readable)
-                sink.nonblocking = 0
-                try:
-                    code, _, moved = _pgpump.pump(source.pgconn_ptr, sink.pgconn_ptr, get, put, free)
-                finally:
-                    sink.nonblocking = 1
-                _end(source, readable, _finish_copy(source, readable) if code == -3 else code)
+                code = pump.messages(source, sink)
+                _end(source, readable, _finish_copy(source, readable) if code == pump.SINK_FAILED else code)
             finally:
                 readable.close()
-        if code == -3:      # outside the source's guard: the error is the sink's
-            raise psycopg.OperationalError(sink.get_error_message().decode(errors="replace"))
-        return moved
+        return code != pump.SINK_FAILED

@@ -40,7 +40,7 @@ from psycopg import sql as pgsql
 from psycopg.pq import TransactionStatus
 
 from ferry.catalog.model import Catalog, Table
-from ferry.connectors.base import Connector, KeyRange, Select
+from ferry.connectors.base import Connector, CopyData, KeyRange, Select
 from ferry.connectors.pg_copyout import CopyOut
 from ferry.connectors.pg_dialect import PostgresDialect
 from ferry.connectors.pg_errors import classify, connect_error
@@ -464,6 +464,24 @@ class PostgresConnector(Connector):
         return CopyOut(lambda: self._live().pgconn, statement, COPY_BLOCK_BYTES,
                        lambda: self._errors("COPY TO STDOUT"))
 
+    def _pump(self, data: CopyData) -> None:
+        """``data`` moved into this connection's COPY IN in C (no row through
+        Python), the connection in blocking mode meanwhile: libpq then flushes
+        its 8 KiB buffer as it fills instead of growing it, so memory stays
+        bounded whatever the chunk's size.
+
+        Raises:
+            psycopg.OperationalError: this connection refused the data.
+        """
+        pgconn = self._conn.pgconn
+        pgconn.nonblocking = 0
+        try:
+            sent = data.into(pgconn)
+        finally:
+            pgconn.nonblocking = 1
+        if not sent:
+            raise psycopg.OperationalError(pgconn.get_error_message().decode(errors="replace"))
+
     def write_copy(self, table: Table, columns: Sequence[str], blocks: Iterable[bytes],
                    binary: bool = False) -> int:
         """``COPY table (columns) FROM STDIN`` of raw blocks from :meth:`read_copy`;
@@ -482,9 +500,9 @@ class PostgresConnector(Connector):
             self._begin()
             with self._conn.cursor() as cur:
                 with cur.copy(statement) as copy:
-                    if isinstance(blocks, CopyOut) and blocks.can_pump():
+                    if isinstance(blocks, CopyData) and blocks.can_pump():
                         copy.write(b"")     # data has come: psycopg adds no binary header and trailer of its own
-                        blocks.into(self._conn.pgconn)      # no row through Python
+                        self._pump(blocks)
                     else:
                         for block in prefetched(blocks):
                             copy.write(block)
