@@ -30,7 +30,7 @@ typedef int (*get_copy_data_fn)(void *conn, char **buffer, int async);
 typedef int (*put_copy_data_fn)(void *conn, const char *buffer, int nbytes);
 typedef void (*freemem_fn)(void *ptr);
 
-/* pump(source, target, get, put, free) -> (code, messages, bytes)
+/* pump(source, target, get, put, free) -> code
  *
  * code: -1 the source's COPY ended, -2 the source failed (PQgetCopyData's
  * codes), -3 the target refused a message (PQputCopyData returned -1).
@@ -49,7 +49,6 @@ pump(PyObject *self, PyObject *args)
     put_copy_data_fn put = (put_copy_data_fn)(uintptr_t)put_addr;
     freemem_fn release = (freemem_fn)(uintptr_t)free_addr;
     void *src = (void *)(uintptr_t)source, *dst = (void *)(uintptr_t)target;
-    long long messages = 0, bytes = 0;
     int code = -1;
 
     Py_BEGIN_ALLOW_THREADS
@@ -68,12 +67,10 @@ pump(PyObject *self, PyObject *args)
             code = -3;
             break;
         }
-        messages++;
-        bytes += size;
     }
     Py_END_ALLOW_THREADS
 
-    return Py_BuildValue("iLL", code, messages, bytes);
+    return PyLong_FromLong(code);
 }
 
 typedef int (*real_query_fn)(void *mysql, const char *query, unsigned long length);
@@ -106,11 +103,11 @@ put_line(put_copy_data_fn put, void *dst, char *buffer, size_t *used, const char
 
 /* pump_lines(mysql, query, target, put, (real_query, use_result, fetch_row,
  *            fetch_lengths, free_result, errno, error))
- *     -> (code, lines, bytes, errno, message)
+ *     -> (code, errno, message)
  *
  * mysql: mysqlclient's native connection (a capsule); query: one SELECT of
  * one column, a COPY text line per row. code: 0 every line sent, -1 the
- * MySQL query failed (errno, message), -3 the target refused a message,
+ * MySQL query failed (errno, message: the client's bytes), -3 the target refused a message,
  * -4 a line was NULL (the server could not render the row).
  */
 static PyObject *
@@ -143,7 +140,6 @@ pump_lines(PyObject *self, PyObject *args)
     char *buffer = PyMem_RawMalloc(LINES_BUFFER);
     if (!buffer)
         return PyErr_NoMemory();
-    long long lines = 0, bytes = 0;
     int code = 0;
     unsigned int mysql_errno = 0;
     char message[512] = "";
@@ -165,8 +161,6 @@ pump_lines(PyObject *self, PyObject *args)
                 code = -3;
                 break;
             }
-            lines++;
-            bytes += length + 1;
         }
         if (code == 0 && used && put(dst, buffer, (int)used) != 1)
             code = -3;
@@ -181,14 +175,14 @@ pump_lines(PyObject *self, PyObject *args)
     Py_END_ALLOW_THREADS
 
     PyMem_RawFree(buffer);
-    return Py_BuildValue("iLLIs", code, lines, bytes, mysql_errno, message);
+    return Py_BuildValue("iIy", code, mysql_errno, message);
 }
 
 static PyMethodDef methods[] = {
     {"pump", pump, METH_VARARGS,
-     "pump(source, target, get, put, free) -> (code, messages, bytes): move a COPY OUT into a COPY IN."},
+     "pump(source, target, get, put, free) -> code: move a COPY OUT into a COPY IN."},
     {"pump_lines", pump_lines, METH_VARARGS,
-     "pump_lines(mysql, query, target, put, functions) -> (code, lines, bytes, errno, message)."},
+     "pump_lines(mysql, query, target, put, functions) -> (code, errno, message)."},
     {NULL, NULL, 0, NULL},
 };
 

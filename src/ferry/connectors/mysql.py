@@ -38,7 +38,7 @@ import MySQLdb.cursors
 
 from ferry.catalog.model import Catalog, Table
 from ferry.connectors.base import ORDERED_MD5, SEGMENT_SHA256, Connector, KeyRange, Select
-from ferry.connectors.mysql_copyout import UNRENDERED, CopyText
+from ferry.connectors.mysql_copyout import CopyText
 from ferry.connectors.mysql_copytext import copy_line_sql
 from ferry.connectors.mysql_dialect import MySQLDialect
 from ferry.connectors.mysql_errors import classify, connect_error
@@ -62,8 +62,6 @@ CONNECT_TIMEOUT_S = 10
 # Characters per multi-row INSERT (at most 4 bytes each in utf8mb4), capped
 # further by a quarter of the server's max_allowed_packet.
 MAX_STATEMENT_CHARS = 2 * 1024 * 1024
-# Rows per fetch of server-rendered COPY text lines (one block each).
-COPY_FETCH_ROWS = 2000
 WRITE_SAVEPOINT = "ferry_write"
 
 
@@ -198,8 +196,7 @@ class MySQLConnector(Connector):
             self._close_stream(cur)
 
     def _stream(self, cur, sql, params, batch_rows, kinds) -> Iterator[list[tuple]]:
-        if self.read_only:
-            cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+        self._start_read(cur)
         cur.execute(sql, params or None)
         fix = row_fixer(cur.description, kinds)
         while True:
@@ -224,22 +221,10 @@ class MySQLConnector(Connector):
         line = copy_line_sql(select, self.dialect)
         return None if line is None else CopyText(self, select, krange, line)
 
-    def _copy_text(self, select: Select, krange: KeyRange, line: str) -> Iterator[bytes]:
-        sql, params = self._select_sql(select, krange, line)
-        cur = self._live().cursor(MySQLdb.cursors.SSCursor)
-        try:
-            if self.read_only:
-                cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
-            cur.execute(sql, params or None)
-            while rows := cur.fetchmany(COPY_FETCH_ROWS):
-                lines = [r[0] for r in rows]
-                if None in lines:
-                    raise RejectError(*UNRENDERED)
-                yield b"\n".join(lines) + b"\n"
-        except MySQLdb.Error as exc:
-            raise classify(exc) from exc
-        finally:
-            self._close_stream(cur)
+    def _start_read(self, cur) -> None:
+        """A reader's statement runs in its own consistent snapshot (ended by :meth:`_end_read`)."""
+        if self.read_only:
+            cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
 
     def _close_stream(self, cur) -> None:
         """Close ``cur`` (None: none is open) and end the read's snapshot."""

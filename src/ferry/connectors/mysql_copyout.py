@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Iterator
 
 import MySQLdb
+import MySQLdb.cursors
 
 from ferry.connectors import pump
 from ferry.connectors.base import CopyData, KeyRange, Select
 from ferry.connectors.mysql_errors import classify
 from ferry.errors import RejectError
 
+FETCH_ROWS = 2000     # lines per fetch through Python (one block each)
 UNRENDERED = ("the server could not render a row as COPY text (longer than max_allowed_packet)",
               "the chunk is copied row by row")
 
@@ -36,7 +38,21 @@ class CopyText(CopyData):
         self.connector, self.select, self.krange, self.line = connector, select, krange, line
 
     def __iter__(self) -> Iterator[bytes]:
-        return self.connector._copy_text(self.select, self.krange, self.line)
+        c = self.connector
+        sql, params = c._select_sql(self.select, self.krange, self.line)
+        cur = c._live().cursor(MySQLdb.cursors.SSCursor)
+        try:
+            c._start_read(cur)
+            cur.execute(sql, params or None)
+            while rows := cur.fetchmany(FETCH_ROWS):
+                lines = [r[0] for r in rows]
+                if None in lines:
+                    raise RejectError(*UNRENDERED)
+                yield b"\n".join(lines) + b"\n"
+        except MySQLdb.Error as exc:
+            raise classify(exc) from exc
+        finally:
+            c._close_stream(cur)
 
     def can_pump(self) -> bool:
         return pump.functions(pump.MYSQL) is not None and pump.functions(pump.LIBPQ) is not None
@@ -49,8 +65,7 @@ class CopyText(CopyData):
         try:
             with conn.cursor() as cur:
                 query = cur.mogrify(sql, params or None)    # mysqlclient's own escaping, as execute() does
-                if c.read_only:
-                    cur.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT")
+                c._start_read(cur)
             code, errno, message = pump.lines(conn._get_native_connection(), query.encode(), sink)
         except MySQLdb.Error as exc:
             raise classify(exc) from exc

@@ -56,7 +56,7 @@ def messages(source, sink) -> int:
     last code (-1 done, -2 source failed) or :data:`SINK_FAILED`. Call only
     when ``functions(LIBPQ)`` is not None."""
     get, put, free = functions(LIBPQ)
-    return _pgpump.pump(source.pgconn_ptr, sink.pgconn_ptr, get, put, free)[0]
+    return _pgpump.pump(source.pgconn_ptr, sink.pgconn_ptr, get, put, free)
 
 
 def lines(mysql, query: bytes, sink) -> tuple[int, int, str]:
@@ -65,6 +65,5 @@ def lines(mysql, query: bytes, sink) -> tuple[int, int, str]:
     ``sink`` as :func:`messages` does; ``(code, MySQL errno, message)``, code
     0 or :data:`QUERY_FAILED`, :data:`SINK_FAILED`, :data:`LINE_NULL`. Call
     only when both ``functions(LIBPQ)`` and ``functions(MYSQL)`` are not None."""
-    code, _, _, errno, message = _pgpump.pump_lines(mysql, query, sink.pgconn_ptr, functions(LIBPQ)[1],
-                                                    functions(MYSQL))
-    return code, errno, message
+    code, errno, message = _pgpump.pump_lines(mysql, query, sink.pgconn_ptr, functions(LIBPQ)[1], functions(MYSQL))
+    return code, errno, message.decode("utf-8", "replace")

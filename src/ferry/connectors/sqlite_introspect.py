@@ -79,9 +79,7 @@ def _table(conn: sqlite3.Connection, name: str, sql: str) -> Table:
     info = conn.execute(f"PRAGMA table_xinfo({q})").fetchall()
     pk = tuple(r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5]))
     strict_key = bool(_WITHOUT_ROWID.search(sql))
-    columns = [Column(name=r[1], type=neutral_type(r[2]), default=r[4], identity=_is_rowid_alias(r, pk, sql),
-                      nullable=not r[3] and not (r[5] and (strict_key or _is_rowid_alias(r, pk, sql))))
-               for r in info if r[6] == 0]
+    columns = [_column(r, _is_rowid_alias(r, pk, sql), strict_key) for r in info if r[6] == 0]
     uniques, indexes = _indexes(conn, q)
     count = conn.execute(f"SELECT COUNT(*) FROM {q}").fetchone()[0]
     return Table(name=name, columns=columns, primary_key=pk, uniques=uniques, indexes=indexes,
@@ -91,6 +89,14 @@ def _table(conn: sqlite3.Connection, name: str, sql: str) -> Table:
 # A primary key column may hold NULL unless it is NOT NULL, the rowid or in a
 # WITHOUT ROWID table (https://www.sqlite.org/lang_createtable.html#the_primary_key)
 _WITHOUT_ROWID = re.compile(r"\)\s*(?:STRICT\s*,\s*)?WITHOUT\s+ROWID\b", re.IGNORECASE)
+
+
+def _column(row, rowid: bool, strict_key: bool) -> Column:
+    """The column of a ``table_xinfo`` row; NOT NULL as declared, or as the
+    rowid's alias or a WITHOUT ROWID table's key column."""
+    in_key = bool(row[5])
+    return Column(name=row[1], type=neutral_type(row[2]), default=row[4], identity=rowid,
+                  nullable=not row[3] and not (in_key and (strict_key or rowid)))
 
 
 def _is_rowid_alias(row, pk: tuple, sql: str) -> bool:

@@ -144,8 +144,8 @@ class CopyEngine:
             _quietly(src.rollback)
 
     def _clear(self, tgt: Connector, table: ResolvedTable, krange: KeyRange) -> None:
-        if key_in_keymap(table):        # the target's key holds new keys: bounds in old keys mean nothing there
-            clear_chunk(tgt, table, krange)
+        if found := key_in_keymap(table):   # the target's key holds new keys: old-key bounds mean nothing there
+            clear_chunk(tgt, table, krange, *found)
         elif table.key or table.hash_target.where:   # a merged table: this mapping's rows only
             tgt.delete_range(table.target, table.hash_target.key, krange, table.hash_target.where)
         else:

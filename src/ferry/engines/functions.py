@@ -83,7 +83,7 @@ class FunctionSource:
         types = self._result_types(select)
         for batch in self.read(select, krange, READ_ROWS):
             for row in batch:
-                count, total = count + 1, total + _hash(row, types)
+                count, total = count + 1, total + lenient_row_hash(row, types)
         return Checksum(count, total)
 
     def _result_types(self, select: Select) -> list:
@@ -98,7 +98,7 @@ class FunctionSource:
         types = self._result_types(select)
         for batch in self.read(full, krange, READ_ROWS):
             for row in batch:
-                out[tuple(row[:n])] = _hash(row[n:], types)
+                out[tuple(row[:n])] = lenient_row_hash(row[n:], types)
         return out
 
 
@@ -114,8 +114,6 @@ class _Dialect:
     def __getattr__(self, name):
         return getattr(self._dialect, name)
 
-
-_hash = lenient_row_hash
 
 
 def with_functions(conn: Connector, table) -> Connector:

@@ -121,7 +121,11 @@ def fetch_mapping(tgt: Connector, keymap, old_keys: list) -> dict:
 def key_in_keymap(table) -> tuple[str, Table] | None:
     """``(target column, key map)`` when ``table``'s target key holds new keys
     whose old ones are the chunk ranges' source keys: its own remapped key,
-    or a key that is a reference rewritten through its parent's key map."""
+    or a key that is a reference rewritten through its parent's key map.
+
+    Raises:
+        TerminalError: the key is composite and holds a rewritten reference.
+    """
     if table.remap is not None:
         return table.remap.column, table.remap.keymap
     key = table.hash_target.key
@@ -135,16 +139,12 @@ def key_in_keymap(table) -> tuple[str, Table] | None:
     return rewritten[0].column, rewritten[0].keymap
 
 
-def clear_chunk(tgt: Connector, table, krange: KeyRange) -> None:
+def clear_chunk(tgt: Connector, table, krange: KeyRange, column: str, keymap: Table) -> None:
     """Delete the target rows of ``krange`` (old keys) of a table whose key
-    holds new keys (:func:`key_in_keymap`), through the key map: comparing
-    new keys with old-key bounds would delete other chunks' rows. A remapped
-    table's own mappings of the range go too; a parent's stay.
-
-    Raises:
-        TerminalError: the key is composite and holds a rewritten reference.
-    """
-    column, keymap = key_in_keymap(table)
+    ``column`` holds new keys of ``keymap`` (:func:`key_in_keymap`), through
+    the key map: comparing new keys with old-key bounds would delete other
+    chunks' rows. A remapped table's own mappings of the range go too; a
+    parent's stay."""
     d = tgt.dialect
     pred, params = d.range_predicate(["old_key"], krange)
     q, mapping = d.quote, d.qualify(keymap)

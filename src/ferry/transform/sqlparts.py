@@ -8,10 +8,8 @@ session runs without ``NO_BACKSLASH_ESCAPES``, so string literals escape ``\\``.
 
 from __future__ import annotations
 
-from ferry.catalog.model import NUMBER_KINDS, DataType, Kind
+from ferry.catalog.model import INTEGER_KINDS, NUMBER_KINDS, TEXT_KINDS, DataType, Kind
 
-TEXT_KINDS = (Kind.TEXT, Kind.VARCHAR, Kind.CHAR)
-INT_KINDS = (Kind.SMALLINT, Kind.INTEGER, Kind.BIGINT)
 _SQLITE_WS_PASSES = 8  # each pass halves a run of spaces: runs up to 2**8 collapse
 
 
@@ -34,7 +32,7 @@ def family(dtype: DataType) -> str:
     """``text``, ``int``, ``number`` (decimal, float) or ``other``."""
     if dtype.kind in TEXT_KINDS:
         return "text"
-    if dtype.kind in INT_KINDS:
+    if dtype.kind in INTEGER_KINDS:
         return "int"
     return "number" if dtype.kind in NUMBER_KINDS else "other"
 
